@@ -1,8 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The project root (the folder holding package.json), whatever the current directory. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/**
+ * The project root (the folder holding package.json), whatever the current directory. Resolved through
+ * links: notebooks load lib/ as notebooks/lib, where `__dirname/..` would be notebooks/.
+ */
+export const PROJECT_ROOT = path.resolve(fs.realpathSync(__dirname), '..');
 
 /**
  * Cache for derived, re-creatable data (features, downloaded weights, parity fixtures).

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CxrError } from '../errors';
 
 /**
@@ -8,6 +8,15 @@ import { CxrError } from '../errors';
 type Register = (program: Command) => void;
 
 const COMMANDS: Register[] = [
+  require('./doctor').register,
+  require('./data').register,
+  require('./enhance').register,
+  require('./train').register,
+  require('./predict').register,
+  require('./models').register,
+  require('./evaluate').register,
+  require('./report').register,
+  require('./study').register,
   // one line per command module, e.g. require('./data').register,
 ];
 
@@ -15,7 +24,14 @@ export function buildProgram(): Command {
   const program = new Command('cxr')
     .description('Chest X-ray classification toolkit (COVID-19 / viral pneumonia / normal)')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Global: every command that computes calls initBackend(), which reads CXR_BACKEND (lib/backend.ts).
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the best that works; env CXR_BACKEND)')
+      .choices(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
+    .hook('preAction', (cmd) => {
+      const backend = cmd.opts().backend as string | undefined;
+      if (backend) process.env.CXR_BACKEND = backend;
+    });
   for (const register of COMMANDS) register(program);
   return program;
 }

@@ -1,0 +1,31 @@
+"""Reference for bench/backends.ts: Keras ResNet50 (weights=None) on TensorFlow CPU, batch of random 224x224
+images: inference and Adam training steps. Prints one JSON line. Run with TF_ENABLE_ONEDNN_OPTS=0."""
+import json
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+batch, infer_iters, train_iters = (int(a) for a in sys.argv[1:4])
+model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3), classes=1000)
+model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy")
+rng = np.random.default_rng(0)
+x = rng.standard_normal((batch, 224, 224, 3)).astype("float32")
+y = keras.utils.to_categorical(rng.integers(0, 1000, batch), 1000)
+
+
+def rate(step, iters):
+    step()  # warm-up: graph tracing and allocation
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        step()
+    return batch * iters / (time.perf_counter() - t0)
+
+
+infer = rate(lambda: model.predict_on_batch(x), infer_iters)
+train = rate(lambda: model.train_on_batch(x, y), train_iters)
+print(json.dumps({"inference": infer, "training": train, "tensorflow": tf.__version__,
+                  "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+                  "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}))

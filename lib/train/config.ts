@@ -1,0 +1,226 @@
+import { UsageError } from '../errors';
+import { DEFAULT_ENHANCE, type EnhanceOptions } from '../enhance/pipeline';
+import type { Task } from '../data/labels';
+import type { SplitFractions } from '../data/types';
+import type { PreprocessMode } from '../models/types';
+import { STUDY_AUGMENT, type AugmentConfig } from './augment';
+import { HEAD_POOL_LAYER, STUDY_HEAD, type HeadConfig } from './head';
+
+export type ProfileName = 'paper' | 'quick' | 'tiny';
+export const PROFILE_NAMES: readonly ProfileName[] = ['paper', 'quick', 'tiny'];
+
+/**
+ * How the frozen part of the network is run in a phase:
+ * - `stream`: on every batch, from decoded images (what the study's Keras code does; needed for fresh augmentation);
+ * - `cache`: once per image, outputs stored on disk and reused every epoch (exact when nothing is augmented);
+ * - `views`: once per image and augmented view (K views drawn once), an epoch using one view per image.
+ */
+export type FrozenMode = 'stream' | 'cache' | 'views';
+
+/** Keras EarlyStopping: stop after `patience` epochs without improvement of the monitor. */
+export interface EarlyStoppingConfig {
+  monitor: 'val_accuracy' | 'val_loss';
+  patience: number;
+  /** Put back the weights of the best epoch when the phase ends. */
+  restoreBest: boolean;
+}
+
+/** Keras ReduceLROnPlateau: lr ← max(lr·factor, minLr) after `patience` epochs without improvement beyond `minDelta`. */
+export interface ReduceLrConfig {
+  monitor: 'val_accuracy' | 'val_loss';
+  factor: number;
+  patience: number;
+  minLr: number;
+  minDelta: number;
+}
+
+export interface PhaseConfig {
+  epochs: number;
+  /** Adam learning rate at the start of the phase (a fresh optimizer each phase, as a new Keras compile). */
+  learningRate: number;
+  batchSize: number;
+  /**
+   * Layers after this one train, the ones before are frozen. `head_pool` trains the head only (frozen
+   * backbone); a backbone layer name (e.g. `conv4_block6_out`) also trains the blocks after it; `null`
+   * trains everything. BatchNorm stays in inference mode throughout.
+   */
+  trainAfter: string | null;
+  frozen: FrozenMode;
+  /** Augmented views per training image for `frozen: 'views'`. */
+  views: number;
+  /** Augment training images (flip + rotation); never the validation or test images. */
+  augment: boolean;
+  earlyStopping: EarlyStoppingConfig | null;
+  reduceLr: ReduceLrConfig | null;
+}
+
+/** Everything a run needs to be reproduced; saved as `config.json` in the run folder. */
+export interface RunConfig {
+  model: string;
+  task: Task;
+  profile: ProfileName;
+  seed: number;
+  /** Data folder (read only). */
+  dataDir: string;
+  /** `imagenet`, `none` (random initialisation from the seed) or a weights file. */
+  weights: string;
+  inputSize: number;
+  /** How images are brought to `inputSize`: `stretch` (the study) or `pad` (keep aspect, black borders). */
+  fit: 'stretch' | 'pad';
+  /** Enhancement applied at the original resolution before resizing; null feeds the original images. */
+  enhance: EnhanceOptions | null;
+  /** The backbone's own Keras preprocessing (the study fed 0–255 values; we do not). */
+  preprocess: PreprocessMode;
+  augment: AugmentConfig;
+  head: HeadConfig;
+  /** Patient-grouped split: seed and fractions (see `cxr data split`). */
+  split: { seed: number; fractions?: SplitFractions };
+  /** Use at most this many images (stratified by class), for trials; null: all. */
+  limit: number | null;
+  phases: PhaseConfig[];
+  /** Image decoding/enhancement worker threads. */
+  workers: number;
+}
+
+/**
+ * Layer after which the quick and tiny profiles fine-tune: the last block of each backbone (ResNet's
+ * conv5_block3, InceptionResNetV2's block8_10 + conv_7b, NASNetMobile's last normal cell). A whole last
+ * stage (ResNet conv5: ~0.8 GFLOP per 160 px image) is too slow to train on two cores within the budget.
+ */
+export const LAST_BLOCK_CUT: Record<string, string> = {
+  resnet50: 'conv5_block2_out',
+  resnet101: 'conv5_block2_out',
+  inceptionresnetv2: 'block8_9_ac',
+  nasnetmobile: 'normal_concat_11',
+};
+
+const studyCallbacks = (): Pick<PhaseConfig, 'earlyStopping' | 'reduceLr'> => ({
+  earlyStopping: { monitor: 'val_accuracy', patience: 20, restoreBest: true },
+  reduceLr: { monitor: 'val_loss', factor: 0.1, patience: 8, minLr: 2e-6, minDelta: 1e-4 },
+});
+
+/** Inputs that choose a profile's defaults. */
+export interface ProfileContext {
+  model: string;
+  defaultInputSize: number;
+  /** Smallest input the backbone accepts (InceptionResNetV2: 75). */
+  minInputSize?: number;
+}
+
+/**
+ * The schedules:
+ * - `paper`: the study's — phase 1 frozen backbone, Adam 1e-3, 50 epochs; phase 2 all layers, Adam 1e-4,
+ *   30 epochs; batch 64; augmentation in both; streamed (the frozen backbone recomputed every batch, since
+ *   fresh augmentation cannot be cached); the backbone's default input size.
+ * - `quick`: CPU-friendly — input 160, no augmentation, phase 1 head on cached pooled features (40 epochs),
+ *   phase 2 fine-tunes only the last block on cached features from the block before it (8 epochs), with
+ *   shorter patiences.
+ * - `tiny`: for tests and notebook checks — input 64, one epoch per phase, cached like `quick`.
+ */
+export function profilePhases(profile: ProfileName, ctx: ProfileContext): { inputSize: number; phases: PhaseConfig[] } {
+  const lastBlock = LAST_BLOCK_CUT[ctx.model] ?? HEAD_POOL_LAYER;
+  switch (profile) {
+    case 'paper':
+      return {
+        inputSize: ctx.defaultInputSize,
+        phases: [
+          { epochs: 50, learningRate: 1e-3, batchSize: 64, trainAfter: HEAD_POOL_LAYER, frozen: 'stream', views: 0, augment: true, ...studyCallbacks() },
+          { epochs: 30, learningRate: 1e-4, batchSize: 64, trainAfter: null, frozen: 'stream', views: 0, augment: true, ...studyCallbacks() },
+        ],
+      };
+    case 'quick':
+      return {
+        inputSize: Math.max(160, ctx.minInputSize ?? 0),
+        phases: [
+          {
+            epochs: 40, learningRate: 1e-3, batchSize: 64, trainAfter: HEAD_POOL_LAYER, frozen: 'cache', views: 0, augment: false,
+            earlyStopping: { monitor: 'val_accuracy', patience: 10, restoreBest: true },
+            reduceLr: { monitor: 'val_loss', factor: 0.1, patience: 4, minLr: 2e-6, minDelta: 1e-4 },
+          },
+          {
+            epochs: 8, learningRate: 1e-4, batchSize: 64, trainAfter: lastBlock, frozen: 'cache', views: 0, augment: false,
+            earlyStopping: { monitor: 'val_accuracy', patience: 4, restoreBest: true },
+            reduceLr: { monitor: 'val_loss', factor: 0.1, patience: 2, minLr: 2e-6, minDelta: 1e-4 },
+          },
+        ],
+      };
+    case 'tiny':
+      return {
+        inputSize: Math.max(64, ctx.minInputSize ?? 0),
+        phases: [
+          { epochs: 1, learningRate: 1e-3, batchSize: 4, trainAfter: HEAD_POOL_LAYER, frozen: 'cache', views: 0, augment: false, ...studyCallbacks() },
+          { epochs: 1, learningRate: 1e-4, batchSize: 4, trainAfter: lastBlock, frozen: 'cache', views: 0, augment: false, ...studyCallbacks() },
+        ],
+      };
+    default:
+      throw new UsageError(`unknown profile '${String(profile)}' (choose one of: ${PROFILE_NAMES.join(', ')})`);
+  }
+}
+
+/** Choices a user makes; everything else comes from the profile. */
+export interface RunOptions {
+  model: string;
+  task: Task;
+  profile?: ProfileName;
+  dataDir: string;
+  weights?: string;
+  seed?: number;
+  inputSize?: number;
+  enhance?: boolean;
+  limit?: number | null;
+  workers?: number;
+  /** Replace the profile's phases (tests, custom schedules). */
+  phases?: PhaseConfig[];
+  head?: HeadConfig;
+  preprocess: PreprocessMode;
+  defaultInputSize: number;
+  minInputSize?: number;
+}
+
+/** A complete RunConfig from the user's choices and the profile. */
+export function makeRunConfig(opts: RunOptions): RunConfig {
+  if (opts.task !== 'binary' && opts.task !== 'multiclass') throw new UsageError(`unknown task '${String(opts.task)}' (binary or multiclass)`);
+  const profile = opts.profile ?? 'quick';
+  const base = profilePhases(profile, { model: opts.model, defaultInputSize: opts.defaultInputSize, minInputSize: opts.minInputSize });
+  if (opts.inputSize !== undefined && opts.minInputSize !== undefined && opts.inputSize < opts.minInputSize) {
+    throw new UsageError(`input size ${opts.inputSize} is below ${opts.model}'s minimum of ${opts.minInputSize}`);
+  }
+  const seed = opts.seed ?? 42;
+  const config: RunConfig = {
+    model: opts.model,
+    task: opts.task,
+    profile,
+    seed,
+    dataDir: opts.dataDir,
+    weights: opts.weights ?? 'imagenet',
+    inputSize: opts.inputSize ?? base.inputSize,
+    fit: 'stretch',
+    enhance: opts.enhance === false ? null : { ...DEFAULT_ENHANCE, clahe: DEFAULT_ENHANCE.clahe ? { ...DEFAULT_ENHANCE.clahe } : null },
+    preprocess: opts.preprocess,
+    augment: { ...STUDY_AUGMENT },
+    head: structuredClone(opts.head ?? (STUDY_HEAD as HeadConfig)),
+    split: { seed },
+    limit: opts.limit !== undefined ? opts.limit : profile === 'tiny' ? 20 : null,
+    phases: opts.phases ?? base.phases,
+    workers: opts.workers ?? 2,
+  };
+  validateRunConfig(config);
+  return config;
+}
+
+/** Rejects inconsistent settings with one clear line. */
+export function validateRunConfig(c: RunConfig): void {
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${c.seed}`);
+  if (!Number.isInteger(c.inputSize) || c.inputSize < 16) throw new UsageError(`input size must be an integer ≥ 16, got ${c.inputSize}`);
+  if (c.limit !== null && (!Number.isInteger(c.limit) || c.limit < 3)) throw new UsageError(`--limit must be an integer ≥ 3, got ${c.limit}`);
+  if (c.phases.length === 0) throw new UsageError('a run needs at least one phase');
+  c.phases.forEach((p, i) => {
+    const name = `phase ${i + 1}`;
+    if (!Number.isInteger(p.epochs) || p.epochs < 0) throw new UsageError(`${name}: epochs must be a non-negative integer`);
+    if (!(p.learningRate > 0)) throw new UsageError(`${name}: learning rate must be positive`);
+    if (!Number.isInteger(p.batchSize) || p.batchSize < 1) throw new UsageError(`${name}: batch size must be a positive integer`);
+    if (p.frozen !== 'stream' && p.trainAfter === null) throw new UsageError(`${name}: frozen mode '${p.frozen}' needs a frozen part (trainAfter)`);
+    if (p.frozen === 'cache' && p.augment) throw new UsageError(`${name}: augmented images cannot use the plain feature cache; use 'views' or 'stream'`);
+    if (p.frozen === 'views' && (!Number.isInteger(p.views) || p.views < 1)) throw new UsageError(`${name}: 'views' needs views ≥ 1`);
+  });
+}
