@@ -17,7 +17,6 @@ const COMMANDS: Register[] = [
   require('./evaluate').register,
   require('./report').register,
   require('./study').register,
-  // one line per command module, e.g. require('./data').register,
 ];
 
 export function buildProgram(): Command {
