@@ -2,6 +2,7 @@ import { InputFileError, UsageError } from '../errors';
 import { readCsv } from '../io/csv';
 import { LABELS, type Label } from './labels';
 import { SPLIT_NAMES, type Dataset, type Sample, type Split, type SplitFractions, type SplitName } from './types';
+import { mulberry32 } from '../random';
 
 export const DEFAULT_FRACTIONS: SplitFractions = { train: 0.7, val: 0.15, test: 0.15 };
 export const DEFAULT_SEED = 42;
@@ -10,18 +11,6 @@ export const SPLIT_CSV_COLUMNS = ['file', 'label', 'patient_id', 'split'] as con
 export interface SplitOptions {
   seed?: number;
   fractions?: SplitFractions;
-}
-
-/** mulberry32: small, fast, well-mixed 32-bit PRNG; the same seed gives the same stream everywhere. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function validateFractions(f: SplitFractions): SplitFractions {
@@ -90,7 +79,7 @@ export function splitDataset(samples: readonly Sample[], opts: SplitOptions = {}
   const seed = opts.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed)) throw new UsageError(`seed must be an integer (got ${seed})`);
   const fractions = validateFractions(opts.fractions ?? DEFAULT_FRACTIONS);
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const out: Record<SplitName, Sample[]> = { train: [], val: [], test: [] };
   const groups = leakageGroups(samples);
   for (const label of LABELS) {

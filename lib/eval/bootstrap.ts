@@ -1,3 +1,6 @@
+import { mulberry32 } from '../random';
+
+export { mulberry32 };
 /**
  * Percentile bootstrap confidence intervals that resample patients, not images: images of one patient are
  * correlated, and treating them as independent would make intervals falsely narrow.
@@ -31,17 +34,6 @@ export interface BootstrapCi {
 /** Minimum resamples accepted: fewer make the 2.5 % and 97.5 % percentiles unstable. */
 export const MIN_RESAMPLES = 1000;
 
-/** Deterministic 32-bit PRNG (mulberry32): uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Quantile `q` of sorted values with linear interpolation (numpy's default `method='linear'`). */
 export function quantileSorted(sorted: readonly number[], q: number): number {
