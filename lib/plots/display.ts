@@ -56,6 +56,11 @@ export function showPng(png: Uint8Array, opts: { width?: number } = {}): void {
   });
 }
 
+/** Shows Markdown text (rendered in notebooks; the text itself is the plain fallback). */
+export function showMarkdown(text: string): void {
+  kernelWriter()({ data: { 'text/markdown': text, 'text/plain': text }, metadata: {} });
+}
+
 /** Anything that renders itself as HTML and Markdown, such as an arquero table. */
 export interface Tabular {
   toHTML(opts?: { limit?: number }): string;
