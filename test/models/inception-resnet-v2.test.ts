@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { weightedLayers } from '../../lib/models/assign-weights';
-import { loadKerasH5Weights } from '../../lib/models/h5-weights';
 import { inceptionResNetV2, inceptionResNetV2Spec } from '../../lib/models/inception-resnet-v2';
 import { CustomScaleLayer, customScale } from '../../lib/models/layers';
-import { preprocessInput } from '../../lib/models/preprocess';
 import { getBackbone } from '../../lib/models/registry';
-import { availableBackends, ensureParityFixture, relativeDiff, runWithIntermediates } from './parity';
+import { assertKerasParity, ensureParityFixture, relativeDiff } from './parity';
 
 const TOLERANCE = 1e-4;
 
@@ -90,22 +88,7 @@ test('InceptionResNetV2 matches Keras at 107 px (weights, pooled output, interme
   const fx = ensureParityFixture('inceptionresnetv2', { size: 107, layers: PARITY_LAYERS.map(kerasName) });
   const model = inceptionResNetV2({ inputSize: 107 });
   try {
-    assert.equal(model.countParams(), fx.meta.params, 'parameter count');
-    const ours = weightedLayers(model).map((l) => ({ layer: l.name, shapes: l.weights.map((w) => w.shape) }));
-    assert.deepEqual(ours, fx.meta.weights, 'weighted layers: names, order and shapes');
-    await loadKerasH5Weights(model, fx.weightsFile);
-    for (const backend of await availableBackends()) {
-      await tf.setBackend(backend);
-      const x = preprocessInput(fx.input, 'tf');
-      assert.ok(relativeDiff(x.dataSync(), fx.preprocessed) < 1e-6, `${backend}: preprocess_input`);
-      const got = runWithIntermediates(model, PARITY_LAYERS, x);
-      x.dispose();
-      fx.outputs.forEach((ref, i) => {
-        assert.deepEqual(got[i].shape, ref.shape, `${backend}: ${ref.name} shape`);
-        const d = relativeDiff(got[i].values, ref.values);
-        assert.ok(d < TOLERANCE, `${backend}: ${ref.name} relative diff ${d.toExponential(2)} >= ${TOLERANCE}`);
-      });
-    }
+    await assertKerasParity(model, fx, { layers: PARITY_LAYERS, mode: 'tf', tolerance: TOLERANCE });
   } finally {
     await tf.setBackend('cpu');
     model.dispose();

@@ -5,12 +5,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { weightedLayers } from '../../lib/models/assign-weights';
-import { loadKerasH5Weights } from '../../lib/models/h5-weights';
 import { loadModel, saveModel } from '../../lib/models/io';
 import { correctPad, nasnetMobile, nasnetMobileSpec } from '../../lib/models/nasnet-mobile';
-import { preprocessInput } from '../../lib/models/preprocess';
 import { getBackbone } from '../../lib/models/registry';
-import { availableBackends, ensureParityFixture, relativeDiff, runWithIntermediates } from './parity';
+import { assertKerasParity, ensureParityFixture, relativeDiff } from './parity';
 
 const TOLERANCE = 1e-4;
 
@@ -81,26 +79,18 @@ test('NASNetMobile matches Keras at 96 px (weights, pooled output, intermediate 
   const fx = ensureParityFixture('nasnetmobile', { size: 96, layers: PARITY_LAYERS });
   const model = nasnetMobile({ inputSize: 96 });
   try {
-    assert.equal(model.countParams(), fx.meta.params, 'parameter count');
-    const ours = weightedLayers(model).map((l) => ({ layer: l.name, shapes: l.weights.map((w) => w.shape) }));
-    assert.deepEqual(ours, fx.meta.weights, 'weighted layers: names, order and shapes');
-    await loadKerasH5Weights(model, fx.weightsFile);
-    for (const backend of await availableBackends()) {
-      await tf.setBackend(backend);
-      const x = preprocessInput(fx.input, 'tf');
-      assert.ok(relativeDiff(x.dataSync(), fx.preprocessed) < 1e-6, `${backend}: preprocess_input`);
-      const got = runWithIntermediates(model, PARITY_LAYERS, x);
+    await assertKerasParity(model, fx, {
+      layers: PARITY_LAYERS,
+      mode: 'tf',
+      tolerance: TOLERANCE,
       // BatchNorm stays in inference mode when called in training mode (the study fine-tuned that way).
-      const trained = model.apply(x, { training: true }) as tf.Tensor;
-      const dTrain = relativeDiff(trained.dataSync(), got[0].values);
-      tf.dispose([x, trained]);
-      assert.ok(dTrain < 1e-6, `${backend}: training=true output differs by ${dTrain}`);
-      fx.outputs.forEach((ref, i) => {
-        assert.deepEqual(got[i].shape, ref.shape, `${backend}: ${ref.name} shape`);
-        const d = relativeDiff(got[i].values, ref.values);
-        assert.ok(d < TOLERANCE, `${backend}: ${ref.name} relative diff ${d.toExponential(2)} >= ${TOLERANCE}`);
-      });
-    }
+      extra: (backend, x, got) => {
+        const trained = model.apply(x, { training: true }) as tf.Tensor;
+        const dTrain = relativeDiff(trained.dataSync(), got[0].values);
+        trained.dispose();
+        assert.ok(dTrain < 1e-6, `${backend}: training=true output differs by ${dTrain}`);
+      },
+    });
   } finally {
     await tf.setBackend('cpu');
     model.dispose();

@@ -8,7 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PROJECT_ROOT, cacheDir, projectPython } from '../../lib/paths';
-import type { BackboneName, Pooling } from '../../lib/models/types';
+import assert from 'node:assert/strict';
+import { weightedLayers } from '../../lib/models/assign-weights';
+import { loadKerasH5Weights } from '../../lib/models/h5-weights';
+import { preprocessInput } from '../../lib/models/preprocess';
+import type { BackboneName, Pooling, PreprocessMode } from '../../lib/models/types';
 
 export interface ParityRequest {
   size: number;
@@ -141,4 +145,43 @@ export async function useFastestBackend(): Promise<string> {
   const best = ['tensorflow', 'wasm', 'cpu'].find((b) => names.includes(b))!;
   await tf.setBackend(best);
   return best;
+}
+
+/**
+ * The parity assertions every backbone test makes: Keras's parameter count, the same weighted layers
+ * with the same shapes in the same order, then (after loading Keras's .h5) preprocess_input and every
+ * requested output within `tolerance` relative on each backend. `extra` adds per-backend checks.
+ */
+export async function assertKerasParity(
+  model: tf.LayersModel,
+  fx: ParityFixture,
+  opts: {
+    layers: string[];
+    mode: PreprocessMode;
+    backends?: string[];
+    tolerance?: number;
+    extra?: (backend: string, x: tf.Tensor, got: { shape: number[]; values: Float32Array }[]) => void;
+  },
+): Promise<void> {
+  const tolerance = opts.tolerance ?? 1e-4;
+  assert.equal(model.countParams(), fx.meta.params, 'parameter count');
+  const ours = weightedLayers(model).map((l) => ({ layer: l.name, shapes: l.weights.map((w) => w.shape) }));
+  assert.deepEqual(ours, fx.meta.weights, 'weighted layers: names, order and shapes');
+  await loadKerasH5Weights(model, fx.weightsFile);
+  for (const backend of opts.backends ?? (await availableBackends())) {
+    await tf.setBackend(backend);
+    const x = preprocessInput(fx.input, opts.mode);
+    try {
+      assert.ok(relativeDiff(x.dataSync(), fx.preprocessed) < 1e-6, `${backend}: preprocess_input`);
+      const got = runWithIntermediates(model, opts.layers, x);
+      opts.extra?.(backend, x, got);
+      fx.outputs.forEach((ref, i) => {
+        assert.deepEqual(got[i].shape, ref.shape, `${backend}: ${ref.name} shape`);
+        const d = relativeDiff(got[i].values, ref.values);
+        assert.ok(d < tolerance, `${backend}: ${ref.name} relative diff ${d.toExponential(2)} >= ${tolerance}`);
+      });
+    } finally {
+      x.dispose();
+    }
+  }
 }

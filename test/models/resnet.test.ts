@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { loadKerasH5Weights } from '../../lib/models/h5-weights';
-import { preprocessInput } from '../../lib/models/preprocess';
 import { getBackbone } from '../../lib/models/registry';
-import { weightedLayers } from '../../lib/models/assign-weights';
 import type { BackboneName } from '../../lib/models/types';
-import { availableBackends, ensureParityFixture, relativeDiff, runWithIntermediates } from './parity';
+import { assertKerasParity, availableBackends, ensureParityFixture } from './parity';
 
 const TOLERANCE = 1e-4;
 
@@ -43,24 +40,9 @@ async function checkParity(name: BackboneName, size: number, layers: string[], b
   const fx = ensureParityFixture(name, { size, layers, batch });
   const model = getBackbone(name).build({ inputSize: size });
   try {
-    assert.equal(model.countParams(), fx.meta.params, 'parameter count');
-    const ours = weightedLayers(model).map((l) => ({ layer: l.name, shapes: l.weights.map((w) => w.shape) }));
-    assert.deepEqual(ours, fx.meta.weights, 'weighted layers, order and shapes');
-    await loadKerasH5Weights(model, fx.weightsFile);
     const all = await availableBackends();
     const backends = fastBackendsOnly && all.length > 1 ? all.filter((b) => b !== 'cpu') : all;
-    for (const backend of backends) {
-      await tf.setBackend(backend);
-      const x = preprocessInput(fx.input, getBackbone(name).preprocess);
-      assert.ok(relativeDiff(x.dataSync(), fx.preprocessed) < 1e-6, `${backend}: preprocess_input`);
-      const got = runWithIntermediates(model, layers, x);
-      x.dispose();
-      fx.outputs.forEach((ref, i) => {
-        assert.deepEqual(got[i].shape, ref.shape, `${backend}: ${ref.name} shape`);
-        const d = relativeDiff(got[i].values, ref.values);
-        assert.ok(d < TOLERANCE, `${backend}: ${ref.name} relative diff ${d.toExponential(2)} >= ${TOLERANCE}`);
-      });
-    }
+    await assertKerasParity(model, fx, { layers, mode: getBackbone(name).preprocess, backends, tolerance: TOLERANCE });
   } finally {
     await tf.setBackend('cpu');
     model.dispose();
