@@ -3,19 +3,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradients } from '../../lib/backend/wasm-gradients';
+import { relErr, values } from './numerics';
 
 registerWasmGradients();
-
-/** Deterministic pseudo-random values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 type Shape = number[];
 type Run = (inputs: tf.Tensor[]) => tf.Tensor;
@@ -24,17 +14,6 @@ type Run = (inputs: tf.Tensor[]) => tf.Tensor;
 async function on(backend: string, shapes: Shape[], fn: Run): Promise<Float32Array> {
   assert.ok(await tf.setBackend(backend));
   return tf.tidy(() => fn(shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), 17 + i), s))).dataSync() as Float32Array);
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
 }
 
 async function assertMatchesCpu(shapes: Shape[], fn: Run): Promise<void> {
