@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
+import { compileInference, type InferenceEngine } from '../lib/models/graph-inference';
 import { BACKBONE_NAMES, getBackbone } from '../lib/models/registry';
 import { PROJECT_ROOT, projectPython } from '../lib/paths';
 
@@ -18,13 +19,15 @@ function arg(name: string, fallback: string): string {
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
-async function oursImgPerSec(name: string, runs: number): Promise<number> {
+/** Our inference path (compileInference, as feature extraction, evaluation and `cxr predict` use it). */
+async function oursImgPerSec(name: string, runs: number): Promise<{ rate: number; engine: InferenceEngine }> {
   const spec = getBackbone(name);
   const size = spec.defaultInputSize;
   const model = spec.build();
+  const inference = compileInference(model);
   const x = tf.randomUniform([BATCH, size, size, 3], -1, 1, 'float32', 0);
   const once = async () => {
-    const y = model.predict(x) as tf.Tensor;
+    const y = inference.predict(x) as tf.Tensor;
     await y.data();
     y.dispose();
   };
@@ -33,8 +36,9 @@ async function oursImgPerSec(name: string, runs: number): Promise<number> {
   for (let i = 0; i < runs; i++) await once();
   const rate = (BATCH * runs) / ((performance.now() - t) / 1000);
   x.dispose();
+  inference.dispose();
   model.dispose();
-  return rate;
+  return { rate, engine: inference.engine };
 }
 
 async function main(): Promise<void> {
@@ -46,9 +50,10 @@ async function main(): Promise<void> {
   if (!fs.existsSync(python)) throw new Error(`Keras reference needs ${python}: run \`npm run setup\``);
   // Ours and Keras alternate per backbone, so a change in machine load hits both sides alike.
   const ours: Record<string, number> = {};
+  const engines: Record<string, InferenceEngine> = {};
   const keras: Record<string, number> = {};
   for (const name of names) {
-    ours[name] = await oursImgPerSec(name, runs);
+    ({ rate: ours[name], engine: engines[name] } = await oursImgPerSec(name, runs));
     const r = spawnSync(python, [path.join(PROJECT_ROOT, 'bench', 'keras_models.py'), name, String(BATCH), String(runs)], {
       encoding: 'utf8',
       env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0', TF_CPP_MIN_LOG_LEVEL: '2' },
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
   for (const name of names) {
     const ratio = ours[name] / keras[name];
     worst = Math.min(worst, ratio);
-    console.log(`${name.padEnd(18)} ours ${ours[name].toFixed(2)} img/s  keras ${keras[name].toFixed(2)} img/s  ratio ${ratio.toFixed(3)}`);
+    console.log(`${name.padEnd(18)} ours ${ours[name].toFixed(2)} img/s (${engines[name]})  keras ${keras[name].toFixed(2)} img/s  ratio ${ratio.toFixed(3)}`);
   }
   console.log(`ratio ${worst.toFixed(3)}`);
 }

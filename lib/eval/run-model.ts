@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { InputFileError } from '../errors';
+import { compileInference, type InferenceModel } from '../models/graph-inference';
 import { loadModel } from '../models/io';
 import { preprocessInput } from '../models/preprocess';
 import type { RunConfig } from '../train/config';
@@ -24,6 +25,8 @@ export interface RunModel {
   /** Class names in output order. */
   classes: string[];
   model: tf.LayersModel;
+  /** `model` compiled for inference (a TensorFlow graph session on the native backend). */
+  inference: InferenceModel;
   dispose(): void;
 }
 
@@ -37,7 +40,14 @@ export async function loadRunModel(dir: string): Promise<RunModel> {
   await initBackend({ quiet: true });
   const model = await loadModel(modelDir);
   const task = taskSpec(config.task);
-  return { dir, config, task, classes: [...task.classes], model, dispose: () => model.dispose() };
+  const inference = compileInference(model);
+  return {
+    dir, config, task, classes: [...task.classes], model, inference,
+    dispose: () => {
+      inference.dispose();
+      model.dispose();
+    },
+  };
 }
 
 /** Options of {@link runImageBatches}. */
@@ -70,7 +80,7 @@ export function modelInput(rm: RunModel, x: Float32Array, n: number): tf.Tensor4
 
 /** Class probabilities (task order) of `n` images of RGB 0–255 values. */
 export async function predictImages(rm: RunModel, x: Float32Array, n: number): Promise<number[][]> {
-  const out = tf.tidy(() => rm.model.predict(modelInput(rm, x, n)) as tf.Tensor2D);
+  const out = tf.tidy(() => rm.inference.predict(modelInput(rm, x, n)) as tf.Tensor2D);
   const rows = (await out.array()) as number[][];
   out.dispose();
   return rows.map((r) => rm.task.probabilities(r));

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../data/types';
 import type { EnhanceOptions } from '../enhance/pipeline';
 import { progress } from '../io/progress';
+import { compileInference, type InferenceModel } from '../models/graph-inference';
 import { preprocessInput } from '../models/preprocess';
 import type { PreprocessMode } from '../models/types';
 import { drawAugment, type AugmentConfig, type AugmentParams } from './augment';
@@ -43,7 +44,7 @@ function targets(examples: readonly Example[]): tf.Tensor2D {
 export async function* streamBatches(
   examples: readonly Example[],
   augments: readonly (AugmentParams | null)[],
-  prefix: tf.LayersModel | null,
+  prefix: Pick<InferenceModel, 'predict'> | null,
   pool: ImagePool,
   images: ImageSettings,
   batchSize: number,
@@ -138,13 +139,14 @@ export async function ensureFeatures(
   }
   if (jobs.length === 0) return;
   // One model per distinct set of prefixes a job needs (plain jobs may need several cuts, views one).
-  const combined = new Map<string, { model: tf.LayersModel; reqs: FeatureRequest[] }>();
+  // Each compiled for inference (frozen weights): on native TensorFlow a graph session, as Keras runs predict.
+  const combined = new Map<string, { model: InferenceModel; reqs: FeatureRequest[] }>();
   const combo = (job: Job) => {
     const reqs = job.targets.map((t) => t.req);
     const key = reqs.map((r) => r.store.dir).join('|');
     let c = combined.get(key);
     if (!c) {
-      c = { model: tf.model({ inputs: fullInputs, outputs: reqs.flatMap((r) => r.prefix.outputs) }), reqs };
+      c = { model: compileInference(tf.model({ inputs: fullInputs, outputs: reqs.flatMap((r) => r.prefix.outputs) })), reqs };
       combined.set(key, c);
     }
     return { key, c };
@@ -155,34 +157,38 @@ export async function ensureFeatures(
     groups.set(key, [...(groups.get(key) ?? []), job]);
   }
   const bar = progress({ label: 'features', total: jobs.length, unit: 'img', silent: opts.quiet });
-  for (const group of groups.values()) {
-    const { c } = combo(group[0]);
-    const feed = group.map((j) => ({ path: j.sample.path, augment: j.augment }));
-    for await (const b of imageBatches(feed, pool, { batchSize: opts.batchSize, inputSize: images.inputSize, fit: images.fit, enhance: images.enhance })) {
-      const outs = tf.tidy(() => {
-        const x = preprocessInput(tf.tensor4d(b.x, [b.n, images.inputSize, images.inputSize, 3]), images.preprocess);
-        const o = c.model.predict(x);
-        return Array.isArray(o) ? o : [o];
-      });
-      const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-      tf.dispose(outs);
-      for (let i = 0; i < b.n; i++) {
-        const job = group[b.offset + i];
-        let t = 0;
-        for (const req of c.reqs) {
-          const entry = new Float32Array(req.store.length);
-          let at = 0;
-          for (const size of req.store.sizes) {
-            entry.set(values[t].subarray(i * size, (i + 1) * size), at);
-            at += size;
-            t++;
+  try {
+    for (const group of groups.values()) {
+      const { c } = combo(group[0]);
+      const feed = group.map((j) => ({ path: j.sample.path, augment: j.augment }));
+      for await (const b of imageBatches(feed, pool, { batchSize: opts.batchSize, inputSize: images.inputSize, fit: images.fit, enhance: images.enhance })) {
+        const outs = tf.tidy(() => {
+          const x = preprocessInput(tf.tensor4d(b.x, [b.n, images.inputSize, images.inputSize, 3]), images.preprocess);
+          const o = c.model.predict(x);
+          return Array.isArray(o) ? o : [o];
+        });
+        const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+        tf.dispose(outs);
+        for (let i = 0; i < b.n; i++) {
+          const job = group[b.offset + i];
+          let t = 0;
+          for (const req of c.reqs) {
+            const entry = new Float32Array(req.store.length);
+            let at = 0;
+            for (const size of req.store.sizes) {
+              entry.set(values[t].subarray(i * size, (i + 1) * size), at);
+              at += size;
+              t++;
+            }
+            const target = job.targets.find((x) => x.req === req)!;
+            req.store.write(job.sample.sha256, target.view, entry);
           }
-          const target = job.targets.find((x) => x.req === req)!;
-          req.store.write(job.sample.sha256, target.view, entry);
         }
+        bar.tick(b.n);
       }
-      bar.tick(b.n);
     }
+    bar.done();
+  } finally {
+    for (const c of combined.values()) c.model.dispose();
   }
-  bar.done();
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputFileError } from '../errors';
+import { compileInference } from '../models/graph-inference';
 import { loadModel } from '../models/io';
 import { preprocessInput } from '../models/preprocess';
 import './head'; // registers SeededDropout for loading
@@ -30,6 +31,7 @@ export async function loadRunPredictor(runDir: string): Promise<RunPredictor> {
   const modelDir = path.join(runDir, 'model');
   if (!fs.existsSync(path.join(modelDir, 'model.json'))) throw new InputFileError(runDir, 'the run has no model yet (training not finished; see --resume)');
   const model = await loadModel(modelDir);
+  const inference = compileInference(model);
   const task = taskSpec(config.task);
   return {
     classes: task.classes,
@@ -39,13 +41,16 @@ export async function loadRunPredictor(runDir: string): Promise<RunPredictor> {
         const img = await loadTrainingImage({ path: path.resolve(file), inputSize: config.inputSize, fit: config.fit, enhance: config.enhance, augment: null });
         const s = config.inputSize;
         const rgb = img.channels === 3 ? img.data : Float32Array.from({ length: s * s * 3 }, (_, i) => img.data[Math.floor(i / 3)]);
-        const y = tf.tidy(() => model.predict(preprocessInput(tf.tensor4d(rgb, [1, s, s, 3]), config.preprocess)) as tf.Tensor);
+        const y = tf.tidy(() => inference.predict(preprocessInput(tf.tensor4d(rgb, [1, s, s, 3]), config.preprocess)) as tf.Tensor);
         const probs = task.probabilities(await y.data());
         y.dispose();
         out.push({ file, predicted: predictedClass(task, probs), probabilities: Object.fromEntries(task.classes.map((c, i) => [c, probs[i]])) });
       }
       return out;
     },
-    dispose: () => model.dispose(),
+    dispose: () => {
+      inference.dispose();
+      model.dispose();
+    },
   };
 }

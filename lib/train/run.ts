@@ -11,6 +11,7 @@ import { enhanceKey } from '../enhance/pipeline';
 import { CxrError, InputFileError, UsageError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { readCsv, writeCsvAtomic } from '../io/csv';
+import { compileInference } from '../models/graph-inference';
 import { saveModel } from '../models/io';
 import { PROJECT_ROOT } from '../paths';
 import { registryBackbone, type BackboneSource } from './backbone-source';
@@ -309,7 +310,7 @@ async function execute(dir: string, record: RunRecord, split: Split, source: Bac
         if (cfg.frozen === 'stream') {
           const rng = new Rng(config.seed, 'augment', index, epoch ?? -1);
           const aug = order.map(() => (epoch !== null && cfg.augment ? drawAugment(rng, config.augment) : null));
-          return streamBatches(order, aug, cut.prefix, pool, images, cfg.batchSize);
+          return streamBatches(order, aug, streamPrefix, pool, images, cfg.batchSize);
         }
         if (cfg.frozen === 'views' && epoch !== null) {
           const rng = new Rng(config.seed, 'view', index, epoch);
@@ -318,6 +319,8 @@ async function execute(dir: string, record: RunRecord, split: Split, source: Bac
         return cachedBatches(order, order.map(() => null), plainStore(phases[index]), cfg.batchSize);
       };
       const firstEpoch = config.phases.slice(0, index).reduce((n, p) => n + p.epochs, 0) + 1;
+      // The prefix stays frozen for the whole phase, so one compiled snapshot of it serves every epoch.
+      const streamPrefix = cfg.frozen === 'stream' && cut.prefix ? compileInference(cut.prefix) : null;
       await trainPhase(
         {
           index, config: cfg, cut, task, seed: config.seed, optimizer, vars, best, firstEpoch,
@@ -333,7 +336,7 @@ async function execute(dir: string, record: RunRecord, split: Split, source: Bac
           quiet: opts.quiet,
         },
         state.phaseState,
-      );
+      ).finally(() => streamPrefix?.dispose());
       optimizer.dispose();
       tf.dispose(best.values ?? []);
       best.values = null;
@@ -380,29 +383,34 @@ async function writePredictions(
 ): Promise<number> {
   const rows: Record<string, string | number>[] = [];
   let valCorrect = 0;
-  for (const name of ['val', 'test'] as const) {
-    const examples = examplesOf(split[name], task);
-    let i = 0;
-    const batches = via
-      ? cachedBatches(examples, examples.map(() => null), via.store, 32)
-      : streamBatches(examples, examples.map(() => null), null, pool, images, 32);
-    for await (const batch of batches) {
-      const inputs = batch.inputs.length === 1 ? batch.inputs[0] : batch.inputs;
-      const out = (via ? via.cut.suffix : model).predict(inputs) as tf.Tensor2D;
-      const probs = (await out.array()) as number[][];
-      tf.dispose([out, ...batch.inputs, batch.y]);
-      for (const row of probs) {
-        const s = examples[i++].sample;
-        const p = task.probabilities(row);
-        const predicted = predictedClass(task, p);
-        const label = taskLabel(task.name, s.label);
-        if (name === 'val' && predicted === label) valCorrect++;
-        const r: Record<string, string | number> = { file: s.file, label, split: name, predicted };
-        task.classes.forEach((c, k) => (r[`prob_${c}`] = p[k]));
-        r.original_label = s.label;
-        rows.push(r);
+  const predictor = compileInference(via ? via.cut.suffix : model);
+  try {
+    for (const name of ['val', 'test'] as const) {
+      const examples = examplesOf(split[name], task);
+      let i = 0;
+      const batches = via
+        ? cachedBatches(examples, examples.map(() => null), via.store, 32)
+        : streamBatches(examples, examples.map(() => null), null, pool, images, 32);
+      for await (const batch of batches) {
+        const inputs = batch.inputs.length === 1 ? batch.inputs[0] : batch.inputs;
+        const out = predictor.predict(inputs) as tf.Tensor2D;
+        const probs = (await out.array()) as number[][];
+        tf.dispose([out, ...batch.inputs, batch.y]);
+        for (const row of probs) {
+          const s = examples[i++].sample;
+          const p = task.probabilities(row);
+          const predicted = predictedClass(task, p);
+          const label = taskLabel(task.name, s.label);
+          if (name === 'val' && predicted === label) valCorrect++;
+          const r: Record<string, string | number> = { file: s.file, label, split: name, predicted };
+          task.classes.forEach((c, k) => (r[`prob_${c}`] = p[k]));
+          r.original_label = s.label;
+          rows.push(r);
+        }
       }
     }
+  } finally {
+    predictor.dispose();
   }
   const columns = ['file', 'label', 'split', 'predicted', ...task.classes.map((c) => `prob_${c}`), 'original_label'];
   writeCsvAtomic(path.join(dir, 'predictions.csv'), rows, columns);

@@ -9,6 +9,7 @@ import { initBackend } from '../../lib/backend';
 import type { Label } from '../../lib/data/labels';
 import { applyMask, insideBorder, LUNG_BOX, occlusionMask, occlusionTest, standardVariants } from '../../lib/eval/occlusion';
 import { modelInput, runImageBatches, type RunModel } from '../../lib/eval/run-model';
+import { compileInference } from '../../lib/models/graph-inference';
 import { makeRunConfig } from '../../lib/train/config';
 import { Rng } from '../../lib/train/rng';
 import { taskSpec } from '../../lib/train/tasks';
@@ -99,7 +100,13 @@ async function trainedRunModel(where: Where): Promise<{ rm: RunModel; test: Awai
   });
   const model = net(where === 'corner' ? 3 : 4);
   const task = taskSpec('binary');
-  const rm: RunModel = { dir, config, task, classes: [...task.classes], model, dispose: () => model.dispose() };
+  const rm: RunModel = {
+    dir, config, task, classes: [...task.classes], model, inference: compileInference(model, { graph: false }),
+    dispose: () => {
+      rm.inference.dispose();
+      model.dispose();
+    },
+  };
   const xs: tf.Tensor4D[] = [];
   for await (const b of runImageBatches(rm, train.map((s) => s.path), { workers: 0, batchSize: 64 })) xs.push(modelInput(rm, b.x, b.n));
   const x = tf.concat(xs);
@@ -107,6 +114,7 @@ async function trainedRunModel(where: Where): Promise<{ rm: RunModel; test: Awai
   model.compile({ optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy' });
   await model.fit(x, y, { epochs: 60, batchSize: 16, shuffle: false, verbose: 0 });
   tf.dispose([x, y, ...xs]);
+  rm.inference = compileInference(model); // a snapshot of the trained weights, as loadRunModel makes
   return { rm, test };
 }
 

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PROJECT_ROOT, cacheDir, projectPython } from '../../lib/paths';
 import assert from 'node:assert/strict';
 import { weightedLayers } from '../../lib/models/assign-weights';
+import { compileInference } from '../../lib/models/graph-inference';
 import { loadKerasH5Weights } from '../../lib/models/h5-weights';
 import { preprocessInput } from '../../lib/models/preprocess';
 import type { BackboneName, Pooling, PreprocessMode } from '../../lib/models/types';
@@ -105,16 +106,27 @@ export function relativeDiff(ours: ArrayLike<number>, ref: ArrayLike<number>): n
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
 
-/** Runs `model` once and returns its output and the named layers' outputs (same order as the fixture). */
-export function runWithIntermediates(model: tf.LayersModel, layers: string[], x: tf.Tensor): { shape: number[]; values: Float32Array }[] {
+/**
+ * Runs `model` once and returns its output and the named layers' outputs (same order as the fixture),
+ * with TF.js's predict or (`graph`) as a TensorFlow graph session via compileInference.
+ */
+export function runWithIntermediates(
+  model: tf.LayersModel, layers: string[], x: tf.Tensor, engine: 'tfjs' | 'graph' = 'tfjs',
+): { shape: number[]; values: Float32Array }[] {
   const probe = tf.model({
     inputs: model.inputs,
     outputs: [model.outputs[0], ...layers.map((n) => model.getLayer(n).output as tf.SymbolicTensor)],
   });
-  const ys = probe.predict(x) as tf.Tensor[];
-  const out = ys.map((y) => ({ shape: y.shape, values: y.dataSync() as Float32Array }));
-  tf.dispose(ys);
-  return out;
+  const inference = engine === 'graph' ? compileInference(probe) : null;
+  try {
+    if (inference) assert.equal(inference.engine, 'tensorflow-graph', `graph inference unavailable: ${inference.reason}`);
+    const ys = (inference ?? probe).predict(x) as tf.Tensor[];
+    const out = ys.map((y) => ({ shape: y.shape, values: y.dataSync() as Float32Array }));
+    tf.dispose(ys);
+    return out;
+  } finally {
+    inference?.dispose();
+  }
 }
 
 /**
@@ -175,11 +187,15 @@ export async function assertKerasParity(
       assert.ok(relativeDiff(x.dataSync(), fx.preprocessed) < 1e-6, `${backend}: preprocess_input`);
       const got = runWithIntermediates(model, opts.layers, x);
       opts.extra?.(backend, x, got);
-      fx.outputs.forEach((ref, i) => {
-        assert.deepEqual(got[i].shape, ref.shape, `${backend}: ${ref.name} shape`);
-        const d = relativeDiff(got[i].values, ref.values);
-        assert.ok(d < tolerance, `${backend}: ${ref.name} relative diff ${d.toExponential(2)} >= ${tolerance}`);
-      });
+      // On native TensorFlow the inference path (a graph session, BatchNorm folded) must agree with Keras too.
+      const runs = backend === 'tensorflow' ? [[backend, got], ['tensorflow graph', runWithIntermediates(model, opts.layers, x, 'graph')]] as const : [[backend, got]] as const;
+      for (const [label, outs] of runs) {
+        fx.outputs.forEach((ref, i) => {
+          assert.deepEqual(outs[i].shape, ref.shape, `${label}: ${ref.name} shape`);
+          const d = relativeDiff(outs[i].values, ref.values);
+          assert.ok(d < tolerance, `${label}: ${ref.name} relative diff ${d.toExponential(2)} >= ${tolerance}`);
+        });
+      }
     } finally {
       x.dispose();
     }

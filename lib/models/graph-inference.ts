@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { modelGraph, savedModelProto, UnsupportedGraphError } from './graph-def';
+
+/*
+ * Inference through a TensorFlow graph session on the native backend. TF.js runs a LayersModel one eager
+ * op at a time; Keras's predict runs a compiled graph, in which Grappler fuses convolution, bias and ReLU
+ * and the executor runs a NASNet cell's branches in parallel. Here the model (with its current weights as
+ * constants, BatchNorm folded into the convolutions) is written as a SavedModel into a temporary folder,
+ * loaded by the binding's TF_LoadSessionFromSavedModel, and run with TF_SessionRun: the same runtime as
+ * Keras. Works with the stock tfjs-node and tfjs-node-gpu bindings. The session is a snapshot: weights
+ * changed after `compileInference` are not seen (compile again after training).
+ */
+
+/** What runs a compiled model: a native TensorFlow graph session, or TF.js's own `predict`. */
+export type InferenceEngine = 'tensorflow-graph' | 'tfjs';
+
+export interface InferenceModel {
+  readonly engine: InferenceEngine;
+  /** Why the graph engine is not used (when `engine` is 'tfjs'). */
+  readonly reason?: string;
+  /** Same contract as LayersModel.predict on one batch; the caller owns the result. */
+  predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[];
+  /** Frees the session (the LayersModel is not touched). */
+  dispose(): void;
+}
+
+interface NativeBackend {
+  loadSavedModelMetaGraph(dir: string, tags: string): number;
+  runSavedModel(id: number, inputs: tf.Tensor[], infos: { name: string; tfDtype: string }[], outputs: string[]): tf.Tensor[];
+  deleteSavedModel(id: number): void;
+}
+
+export interface CompileOptions {
+  /** Use TF.js's predict even where the graph engine is available (CXR_GRAPH_INFERENCE=0 does the same). */
+  graph?: boolean;
+}
+
+function tfjsModel(model: tf.LayersModel, reason: string): InferenceModel {
+  return { engine: 'tfjs', reason, predict: (x) => model.predict(x), dispose: () => undefined };
+}
+
+/**
+ * An inference-only version of `model` on the fastest engine available: a native TensorFlow graph
+ * session on the `tensorflow` backend, else the model's own `predict`.
+ */
+export function compileInference(model: tf.LayersModel, opts: CompileOptions = {}): InferenceModel {
+  if (opts.graph === false || process.env.CXR_GRAPH_INFERENCE === '0') return tfjsModel(model, 'graph inference turned off');
+  if (tf.getBackend() !== 'tensorflow') return tfjsModel(model, `backend is ${tf.getBackend()}, not tensorflow`);
+  let graph;
+  try {
+    graph = modelGraph(model);
+  } catch (err) {
+    if (err instanceof UnsupportedGraphError) return tfjsModel(model, `not translatable to a TensorFlow graph: ${err.message}`);
+    throw err;
+  }
+  const backend = tf.backend() as unknown as NativeBackend;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-graph-'));
+  let id: number;
+  try {
+    fs.writeFileSync(path.join(dir, 'saved_model.pb'), savedModelProto(graph));
+    id = backend.loadSavedModelMetaGraph(dir, 'serve');
+  } finally {
+    // The session holds the graph in memory; the folder is only how TensorFlow's loader takes it.
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const infos = graph.inputs.map((n) => ({ name: `${n}:0`, tfDtype: 'DT_FLOAT' }));
+  const fetches = graph.outputs.map((n) => `${n}:0`);
+  let disposed = false;
+  return {
+    engine: 'tensorflow-graph',
+    predict(x) {
+      if (disposed) throw new Error(`inference model of '${model.name}' was disposed`);
+      const xs = Array.isArray(x) ? x : [x];
+      if (xs.length !== infos.length) throw new Error(`model '${model.name}' takes ${infos.length} input(s), got ${xs.length}`);
+      xs.forEach((t, i) => {
+        const want = graph.inputShapes[i];
+        if (t.rank !== want.length || want.some((d, j) => d >= 0 && d !== t.shape[j])) {
+          throw new Error(`model '${model.name}' input ${i}: expected shape [${want.map((d) => (d < 0 ? 'N' : d))}], got [${t.shape}]`);
+        }
+      });
+      const cast = xs.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
+      const out = backend.runSavedModel(id, cast, infos, fetches);
+      cast.forEach((t, i) => t !== xs[i] && t.dispose());
+      return out.length === 1 ? out[0] : out;
+    },
+    dispose() {
+      if (!disposed) backend.deleteSavedModel(id);
+      disposed = true;
+    },
+  };
+}
