@@ -250,7 +250,7 @@ export async function gradCamImages(rm: RunModel, samples: readonly ImageSample[
   const items: GradCamItem[] = [];
   for await (const batch of runImageBatches(rm, samples.map((s) => s.path), { batchSize: opts.batchSize ?? 8, workers: opts.workers ?? 0 })) {
     const x = modelInput(rm, batch.x, batch.n);
-    const out = tf.tidy(() => rm.model.predict(x) as tf.Tensor2D);
+    const out = tf.tidy(() => rm.inference.predict(x) as tf.Tensor2D);
     const probs = ((await out.array()) as number[][]).map((r) => rm.task.probabilities(r));
     out.dispose();
     const labels = probs.map((_, i) => taskLabelIndex(samples[batch.offset + i].label, rm.config.task));
