@@ -204,7 +204,7 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-function assemble(): Uint8Array<ArrayBuffer> {
+function assemble(): Uint8Array {
   const types = [
     [0x60, 5, I32, I32, I32, I32, I32, 0],
     [0x60, 8, I32, I32, I32, I32, I32, I32, F32, F32, 0],
@@ -220,8 +220,17 @@ function assemble(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
+/*
+ * The slice of the WebAssembly JS API used here, declared locally: notebooks compile lib/ with tslab's
+ * TypeScript 5.0, whose libraries lack WebAssembly.Memory and friends.
+ */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+
 export interface ClaheKernels {
-  memory: WebAssembly.Memory;
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   histBand(p: number, rows: number, tileW: number, tilesX: number, hist: number): void;
   lutBand(hist: number, lut: number, tiles: number, clipLimit: number, scaled: number): void;
   interpRow(src: number, dst: number, groups: number, cols: number, top: number, planeStride: number, ya1: number, ya: number): void;
@@ -232,7 +241,8 @@ let kernels: ClaheKernels | null = null;
 /** The kernels, compiled on first use (a few hundred bytes; synchronous compilation is fine). */
 export function claheKernels(): ClaheKernels {
   if (!kernels) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble()));
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const instance = new wasm.Instance(new wasm.Module(assemble()));
     kernels = instance.exports as unknown as ClaheKernels;
   }
   return kernels;
