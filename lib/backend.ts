@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CxrError, UsageError, describeError } from './errors';
+import { registerNativeGradients } from './backend/native-gradients';
 import { registerWasmGradients } from './backend/wasm-gradients';
 
 /**
@@ -111,6 +112,7 @@ async function activate(name: BackendChoice): Promise<string | undefined> {
       process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
       // tfjs-node-gpu registers the same 'tensorflow' backend; when it loaded but saw no GPU, reuse it.
       if (!tf.findBackendFactory('tensorflow')) require(NATIVE_PACKAGES[name]);
+      registerNativeGradients();
     } else if (name === 'wasm') {
       require('@tensorflow/tfjs-backend-wasm');
       registerWasmGradients();

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormalization } from '@tensorflow/tfjs-layers/dist/layers/normalization';
 import type { BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization';
+import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables';
+import { batchNormInference } from '../backend/native-gradients';
 
 /*
  * TensorFlow.js does not export the BatchNormalization class; take it from an instance so the frozen
@@ -21,28 +23,46 @@ const BatchNormalizationBase = tf.layers.batchNormalization({ name: '_frozen_bn_
  */
 export class FrozenBatchNormalization extends BatchNormalizationBase {
   static override className = 'FrozenBatchNormalization';
-  private axisEpsilon?: { axis: number; epsilon: number };
+  private params?: FrozenParams;
 
   /*
-   * Normalises with tf.batchNorm directly instead of the parent's inference path: with `scale: false`
-   * that path passes a null scale, which breaks tf.batchNorm's gradient during fit().
+   * Normalises with batchNormInference instead of the parent's inference path: with `scale: false` that path
+   * passes a null scale, which breaks tf.batchNorm's gradient during fit(); and batchNormInference runs as one
+   * native kernel each way on tfjs-node.
    */
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      this.axisEpsilon ??= this.getConfig() as { axis: number; epsilon: number };
-      const { axis, epsilon } = this.axisEpsilon;
-      const ax = axis >= 0 ? axis : axis + x.rank;
+      // Looked up once: called for every batch, in a few hundred layers (NASNet).
+      const p = (this.params ??= this.findParams());
+      const ax = p.axis >= 0 ? p.axis : p.axis + x.rank;
       const n = x.shape[ax];
-      const shape = ax === x.rank - 1 ? [n] : x.shape.map((d, i) => (i === ax ? n : 1));
-      const weight = (kind: string): tf.Tensor | undefined =>
-        this.weights.find((w) => w.originalName.endsWith(`/${kind}`))?.read();
-      const gamma = weight('gamma') ?? tf.ones([n]);
-      const beta = weight('beta') ?? tf.zeros([n]);
+      const gamma = p.gamma?.read() ?? tf.ones([n]);
+      const beta = p.beta?.read() ?? tf.zeros([n]);
+      const mean = p.movingMean.read();
+      const variance = p.movingVariance.read();
+      if (ax === x.rank - 1) return batchNormInference(x, mean, variance, beta, gamma, p.epsilon);
+      const shape = x.shape.map((d, i) => (i === ax ? n : 1));
       const r = (t: tf.Tensor) => t.reshape(shape);
-      return tf.batchNorm(x, r(weight('moving_mean')!), r(weight('moving_variance')!), r(beta), r(gamma), epsilon);
+      return tf.batchNorm(x, r(mean), r(variance), r(beta), r(gamma), p.epsilon);
     });
   }
+
+  private findParams(): FrozenParams {
+    const { axis, epsilon } = this.getConfig() as { axis: number; epsilon: number };
+    const weight = (kind: string) => this.weights.find((w) => w.originalName === kind || w.originalName.endsWith(`/${kind}`));
+    return { axis, epsilon, gamma: weight('gamma'), beta: weight('beta'), movingMean: weight('moving_mean')!, movingVariance: weight('moving_variance')! };
+  }
+}
+
+/** The layer's options and weight variables (read afresh at every call: gamma and beta change as they train). */
+interface FrozenParams {
+  axis: number;
+  epsilon: number;
+  gamma?: LayerVariable;
+  beta?: LayerVariable;
+  movingMean: LayerVariable;
+  movingVariance: LayerVariable;
 }
 tf.serialization.registerClass(FrozenBatchNormalization);
 
