@@ -12,6 +12,7 @@ import { initBackend } from '../lib/backend';
 import { scanDataset } from '../lib/data/scan';
 import { splitDataset } from '../lib/data/split';
 import { defaultDataDir } from '../lib/paths';
+import { compileInference, type InferenceModel } from '../lib/models/graph-inference';
 import { weightsAvailable } from '../lib/models/registry';
 import { registryBackbone } from '../lib/train/backbone-source';
 import { makeRunConfig, type PhaseConfig } from '../lib/train/config';
@@ -59,6 +60,7 @@ async function main() {
   const cacheRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-bench-features-'));
   console.log(`bench:train — ${MODEL} (${weights} weights) at ${SIZE}px, ${train.length} train + ${val.length} val images, ${EPOCHS} epochs of phase 1, backend ${backend.name}, ${os.cpus().length} CPUs`);
 
+  let prefix: InferenceModel | undefined;
   const run = async (mode: 'cache' | 'recompute'): Promise<number> => {
     model.setWeights(initial);
     const optimizer = tf.train.adam(phase.learningRate);
@@ -70,7 +72,10 @@ async function main() {
       await ensureFeatures([{ store, prefix: cut.prefix!, examples: [...train, ...val], views: null, augment: config.augment, viewSeed: 42 }], model.inputs, pool, images, { batchSize: 16, quiet: true });
       batches = (ex, epoch) => { const o = epoch === null ? ex : new Rng(42, 'shuffle', 0, epoch).shuffle([...ex]); return cachedBatches(o, o.map(() => null), store, phase.batchSize); };
     } else {
-      batches = (ex, epoch) => { const o = epoch === null ? ex : new Rng(42, 'shuffle', 0, epoch).shuffle([...ex]); return streamBatches(o, o.map(() => null), cut.prefix, pool, images, phase.batchSize); };
+      // The frozen backbone as the trainer streams it: compiled once (a TensorFlow graph on the native backend).
+      prefix ??= compileInference(cut.prefix!);
+      const frozen = prefix;
+      batches = (ex, epoch) => { const o = epoch === null ? ex : new Rng(42, 'shuffle', 0, epoch).shuffle([...ex]); return streamBatches(o, o.map(() => null), frozen, pool, images, phase.batchSize); };
     }
     const toAsync = async function* <T>(it: AsyncIterable<T> | Iterable<T>) { for await (const x of it) yield x; };
     await trainPhase(
@@ -100,6 +105,7 @@ async function main() {
     console.log(`recompute: ${recompute.toFixed(1)} s (decode, enhance and run the frozen backbone every epoch)`);
     console.log(`ratio ${(recompute / cache).toFixed(2)}`);
   } finally {
+    prefix?.dispose();
     await pool.close();
     fs.rmSync(cacheRoot, { recursive: true, force: true });
   }
