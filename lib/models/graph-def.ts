@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { Message } from './protobuf';
 
 /*
- * Translates a functional TF.js LayersModel into a TensorFlow GraphDef for inference, with the current
- * weights as constants. TensorFlow then runs it the way Keras's compiled predict runs: as one graph, with
- * Grappler's rewrites (Conv2D+BiasAdd+ReLU fused into one kernel) and independent branches in parallel,
- * instead of TF.js's one eager op at a time. BatchNormalization in inference mode is an affine map per
- * channel, so it is folded into the convolution before it (as TensorFlow's own inference optimisers do).
+ * Translates a functional TF.js LayersModel into a TensorFlow GraphDef for inference. TensorFlow then runs
+ * it the way Keras's compiled predict runs: as one graph, with Grappler's rewrites (Conv2D+BiasAdd+ReLU fused
+ * into one kernel) and independent branches in parallel, instead of TF.js's one eager op at a time.
+ * BatchNormalization in inference mode is an affine map per channel, so it is folded into the convolution
+ * before it (as TensorFlow's own inference optimisers do). Weights enter as placeholders fed with a snapshot
+ * of the model's tensors at every run, not as constants: a graph of constants would carry every weight
+ * through protobuf serialisation, a file and Grappler's constant passes, which cost seconds per model.
  */
 
 /** TensorFlow DataType enum values used here. */
@@ -25,10 +27,21 @@ interface GraphTensor extends tf.SymbolicTensor {
 /** Thrown for a layer (or configuration) the translation does not cover; callers fall back to TF.js. */
 export class UnsupportedGraphError extends Error {}
 
+/** A weight placeholder and the tensor it is fed with. */
+export interface WeightFeed {
+  name: string;
+  tensor: tf.Tensor;
+}
+
 export interface ModelGraph {
   graphDef: Message;
   /** Placeholder names, one per model input, in order (feed as `name:0`). */
   inputs: string[];
+  /**
+   * The weights (BatchNorm already folded in), each fed to its placeholder at every run. A snapshot: the
+   * tensors are kept (tf.keep) and owned by the graph's user, who disposes them with {@link disposeGraph}.
+   */
+  weights: WeightFeed[];
   /** Output node names, one per model output, in order (fetch as `name:0`). */
   outputs: string[];
   /** Model inputs' shapes (batch dimension -1). */
@@ -68,20 +81,22 @@ interface LinearConv {
   input: string;
   layer: string;
   /** SeparableConv2D's depthwise step, run before `kernel` (then a 1×1 convolution). */
-  depthwise?: { kernel: Float32Array; shape: number[] };
-  kernel: Float32Array;
-  kernelShape: number[];
+  depthwise?: tf.Tensor;
+  kernel: tf.Tensor;
   strides: number[];
   padding: string;
   dilations: number[];
-  bias: Float32Array | null;
+  bias: tf.Tensor | null;
 }
 
 type Value = string | LinearConv;
 
 class GraphBuilder {
   readonly nodes: Message[] = [];
+  readonly weights: WeightFeed[] = [];
   private names = new Set<string>();
+  /** Pending convolutions already emitted (a convolution output with several users is emitted once). */
+  private emitted = new Map<LinearConv, string>();
 
   uniqueName(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_./-]/g, '_').replace(/^[^A-Za-z0-9.]/, 'n');
@@ -109,30 +124,43 @@ class GraphBuilder {
     return this.const(base, Int32Array.from(values), [values.length]);
   }
 
-  floats(base: string, values: Float32Array): string {
-    return this.const(base, values, [values.length]);
+  /** A float32 weight placeholder fed with (a snapshot of) `tensor`. */
+  weight(base: string, tensor: tf.Tensor): string {
+    const name = this.node(base, 'Placeholder', [], { dtype: attr.type(DT_FLOAT), shape: attr.shape(tensor.shape) });
+    // A clone shares the data; assigning the variable later gives it new data and leaves this snapshot.
+    this.weights.push({ name, tensor: tf.keep(tf.clone(tensor)) });
+    return name;
   }
 
-  /** The node name of a value, emitting a pending convolution (and its bias) first. */
+  /** The node name of a value, emitting a pending convolution (and its bias) the first time. */
   materialize(v: Value): string {
     if (typeof v === 'string') return v;
+    let name = this.emitted.get(v);
+    if (name === undefined) {
+      name = this.emitConv(v);
+      this.emitted.set(v, name);
+    }
+    return name;
+  }
+
+  private emitConv(v: LinearConv): string {
     const T = { T: attr.type(DT_FLOAT) };
     const conv = { data_format: attr.string('NHWC'), dilations: attr.ints(v.dilations) };
     let x = v.input;
     let strides = v.strides;
     let padding = v.padding;
     if (v.depthwise) {
-      const k = this.const(`${v.layer}/depthwise_kernel`, v.depthwise.kernel, v.depthwise.shape);
+      const k = this.weight(`${v.layer}/depthwise_kernel`, v.depthwise);
       x = this.node(`${v.layer}/depthwise`, 'DepthwiseConv2dNative', [x, k], { ...T, ...conv, strides: attr.ints(strides), padding: attr.string(padding) });
       strides = [1, 1, 1, 1];
       padding = 'VALID';
     }
-    const k = this.const(`${v.layer}/kernel`, v.kernel, v.kernelShape);
+    const k = this.weight(`${v.layer}/kernel`, v.kernel);
     x = this.node(`${v.layer}/conv`, 'Conv2D', [x, k], {
       ...T, ...conv, strides: attr.ints(strides), padding: attr.string(padding),
       dilations: attr.ints(v.depthwise ? [1, 1, 1, 1] : v.dilations),
     });
-    if (v.bias) x = this.node(`${v.layer}/bias_add`, 'BiasAdd', [x, this.floats(`${v.layer}/bias`, v.bias)], { ...T, data_format: attr.string('NHWC') });
+    if (v.bias) x = this.node(`${v.layer}/bias_add`, 'BiasAdd', [x, this.weight(`${v.layer}/bias`, v.bias)], { ...T, data_format: attr.string('NHWC') });
     return x;
   }
 }
@@ -191,50 +219,37 @@ function convValue(layer: Layer, cfg: Config, input: string, separable: boolean)
   const [dh, dw] = pair(cfg.dilationRate ?? 1, 'dilation rate', layer);
   const padding = String(cfg.padding).toUpperCase();
   if (padding !== 'SAME' && padding !== 'VALID') throw new UnsupportedGraphError(`${layer.name}: padding '${String(cfg.padding)}'`);
-  const kernel = weight(layer, separable ? 'pointwise_kernel' : 'kernel')!;
-  const depthwise = separable ? weight(layer, 'depthwise_kernel')! : undefined;
-  const bias = cfg.useBias ? weight(layer, 'bias') : undefined;
   return {
     kind: 'conv',
     input,
     layer: layer.name,
-    depthwise: depthwise && { kernel: depthwise.dataSync() as Float32Array, shape: depthwise.shape },
-    kernel: Float32Array.from(kernel.dataSync() as Float32Array),
-    kernelShape: kernel.shape,
+    depthwise: separable ? weight(layer, 'depthwise_kernel')! : undefined,
+    kernel: weight(layer, separable ? 'pointwise_kernel' : 'kernel')!,
     strides: [1, sh, sw, 1],
     padding,
     dilations: [1, dh, dw, 1],
-    bias: bias ? Float32Array.from(bias.dataSync() as Float32Array) : null,
+    bias: (cfg.useBias ? weight(layer, 'bias') : undefined) ?? null,
   };
 }
 
-/** Inference-mode BatchNormalization as y = x·scale + shift, per channel (computed in float64). */
-function batchNormAffine(layer: Layer, cfg: Config): { scale: Float32Array; shift: Float32Array } {
+/** Inference-mode BatchNormalization as y = x·scale + shift, per channel. */
+function batchNormAffine(layer: Layer, cfg: Config): { scale: tf.Tensor; shift: tf.Tensor } {
   const axis = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis];
   if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3)) throw new UnsupportedGraphError(`${layer.name}: normalisation axis ${JSON.stringify(cfg.axis)}`);
-  const mean = weight(layer, 'moving_mean')!.dataSync();
-  const variance = weight(layer, 'moving_variance')!.dataSync();
-  const gamma = cfg.scale === false ? undefined : weight(layer, 'gamma')?.dataSync();
-  const beta = cfg.center === false ? undefined : weight(layer, 'beta')?.dataSync();
-  const eps = Number(cfg.epsilon);
-  const n = mean.length;
-  const scale = new Float32Array(n);
-  const shift = new Float32Array(n);
-  for (let c = 0; c < n; c++) {
-    const a = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + eps);
-    scale[c] = a;
-    shift[c] = (beta ? beta[c] : 0) - mean[c] * a;
-  }
+  const mean = weight(layer, 'moving_mean')!;
+  const variance = weight(layer, 'moving_variance')!;
+  const gamma = cfg.scale === false ? undefined : weight(layer, 'gamma');
+  const beta = cfg.center === false ? undefined : weight(layer, 'beta');
+  const inv = tf.rsqrt(tf.add(variance, Number(cfg.epsilon)));
+  const scale = gamma ? tf.mul(gamma, inv) : inv;
+  const shift = tf.sub(beta ?? tf.zerosLike(mean), tf.mul(mean, scale));
   return { scale, shift };
 }
 
-function foldAffine(conv: LinearConv, scale: Float32Array, shift: Float32Array): LinearConv {
-  const out = scale.length;
-  const kernel = new Float32Array(conv.kernel.length);
-  for (let i = 0; i < kernel.length; i++) kernel[i] = conv.kernel[i] * scale[i % out];
-  const bias = new Float32Array(out);
-  for (let c = 0; c < out; c++) bias[c] = (conv.bias ? conv.bias[c] : 0) * scale[c] + shift[c];
-  return { ...conv, kernel, bias };
+/** The convolution followed by y = x·scale + shift: the output channel is the kernel's last axis. */
+function foldAffine(conv: LinearConv, scale: tf.Tensor, shift: tf.Tensor): LinearConv {
+  const bias = conv.bias ? tf.add(tf.mul(conv.bias, scale), shift) : shift;
+  return { ...conv, kernel: tf.mul(conv.kernel, scale), bias };
 }
 
 /** Emits one layer applied to `inputs`; returns its output value. */
@@ -255,12 +270,12 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
       const [sh, sw] = pair(cfg.strides, 'strides', layer);
       const [dh, dw] = pair(cfg.dilationRate ?? 1, 'dilation rate', layer);
       const k = weight(layer, 'depthwise_kernel')!;
-      let y = g.node(`${layer.name}/depthwise`, 'DepthwiseConv2dNative', [x(), g.const(`${layer.name}/depthwise_kernel`, k.dataSync() as Float32Array, k.shape)], {
+      let y = g.node(`${layer.name}/depthwise`, 'DepthwiseConv2dNative', [x(), g.weight(`${layer.name}/depthwise_kernel`, k)], {
         ...T, strides: attr.ints([1, sh, sw, 1]), padding: attr.string(String(cfg.padding).toUpperCase()),
         data_format: attr.string('NHWC'), dilations: attr.ints([1, dh, dw, 1]),
       });
       const b = cfg.useBias ? weight(layer, 'bias') : undefined;
-      if (b) y = g.node(`${layer.name}/bias_add`, 'BiasAdd', [y, g.floats(`${layer.name}/bias`, b.dataSync() as Float32Array)], { ...T, data_format: attr.string('NHWC') });
+      if (b) y = g.node(`${layer.name}/bias_add`, 'BiasAdd', [y, g.weight(`${layer.name}/bias`, b)], { ...T, data_format: attr.string('NHWC') });
       return activation(g, layer, y, String(cfg.activation ?? 'linear'));
     }
     case 'BatchNormalization':
@@ -269,8 +284,8 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
       const { scale, shift } = batchNormAffine(layer, cfg);
       const v = inputs[0];
       if (typeof v !== 'string' && single[0]) return foldAffine(v, scale, shift);
-      const y = g.node(`${layer.name}/mul`, 'Mul', [g.materialize(v), g.floats(`${layer.name}/scale`, scale)], T);
-      return g.node(`${layer.name}/add`, 'AddV2', [y, g.floats(`${layer.name}/shift`, shift)], T);
+      const y = g.node(`${layer.name}/mul`, 'Mul', [g.materialize(v), g.weight(`${layer.name}/scale`, scale)], T);
+      return g.node(`${layer.name}/add`, 'AddV2', [y, g.weight(`${layer.name}/shift`, shift)], T);
     }
     case 'Activation':
       return activation(g, layer, x(), String(cfg.activation));
@@ -328,11 +343,11 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
     case 'Dense': {
       const k = weight(layer, 'kernel')!;
       if (outShape.length !== 2) throw new UnsupportedGraphError(`${layer.name}: Dense on a rank-${outShape.length} tensor`);
-      let y = g.node(`${layer.name}/matmul`, 'MatMul', [x(), g.const(`${layer.name}/kernel`, k.dataSync() as Float32Array, k.shape)], {
+      let y = g.node(`${layer.name}/matmul`, 'MatMul', [x(), g.weight(`${layer.name}/kernel`, k)], {
         ...T, transpose_a: attr.bool(false), transpose_b: attr.bool(false),
       });
       const b = cfg.useBias ? weight(layer, 'bias') : undefined;
-      if (b) y = g.node(`${layer.name}/bias_add`, 'BiasAdd', [y, g.floats(`${layer.name}/bias`, b.dataSync() as Float32Array)], { ...T, data_format: attr.string('NHWC') });
+      if (b) y = g.node(`${layer.name}/bias_add`, 'BiasAdd', [y, g.weight(`${layer.name}/bias`, b)], { ...T, data_format: attr.string('NHWC') });
       return activation(g, layer, y, String(cfg.activation ?? 'linear'));
     }
     case 'Flatten':
@@ -353,6 +368,25 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
  */
 export function modelGraph(model: tf.LayersModel): ModelGraph {
   const g = new GraphBuilder();
+  try {
+    // Folding makes intermediate tensors; only the kept weight snapshots outlive the scope.
+    let graph: ModelGraph | undefined;
+    tf.tidy(() => {
+      graph = buildGraph(model, g);
+    });
+    return graph!;
+  } catch (err) {
+    tf.dispose(g.weights.map((w) => w.tensor));
+    throw err;
+  }
+}
+
+/** Frees the weight snapshots of a graph. */
+export function disposeGraph(graph: ModelGraph): void {
+  tf.dispose(graph.weights.map((w) => w.tensor));
+}
+
+function buildGraph(model: tf.LayersModel, g: GraphBuilder): ModelGraph {
   const inputIds = new Map(model.inputs.map((t, i) => [t.id, i]));
   const nodeOf = (t: GraphTensor) => (t.sourceLayer as unknown as { inboundNodes: GraphNode[] }).inboundNodes[t.nodeIndex];
 
@@ -412,6 +446,7 @@ export function modelGraph(model: tf.LayersModel): ModelGraph {
   return {
     graphDef,
     inputs,
+    weights: g.weights,
     outputs,
     inputShapes: model.inputs.map((t) => t.shape.map((d) => d ?? -1)),
     outputShapes: model.outputs.map((t) => t.shape.map((d) => d ?? -1)),

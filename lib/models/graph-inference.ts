@@ -2,16 +2,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { modelGraph, savedModelProto, UnsupportedGraphError } from './graph-def';
+import { disposeGraph, modelGraph, savedModelProto, UnsupportedGraphError } from './graph-def';
 
 /*
  * Inference through a TensorFlow graph session on the native backend. TF.js runs a LayersModel one eager
  * op at a time; Keras's predict runs a compiled graph, in which Grappler fuses convolution, bias and ReLU
- * and the executor runs a NASNet cell's branches in parallel. Here the model (with its current weights as
- * constants, BatchNorm folded into the convolutions) is written as a SavedModel into a temporary folder,
- * loaded by the binding's TF_LoadSessionFromSavedModel, and run with TF_SessionRun: the same runtime as
- * Keras. Works with the stock tfjs-node and tfjs-node-gpu bindings. The session is a snapshot: weights
- * changed after `compileInference` are not seen (compile again after training).
+ * and the executor runs a NASNet cell's branches in parallel. Here the model's graph (BatchNorm folded into
+ * the convolutions) is written as a SavedModel into a temporary folder, loaded by the binding's
+ * TF_LoadSessionFromSavedModel, and run with TF_SessionRun, fed with a snapshot of the weights: the same
+ * runtime as Keras. Works with the stock tfjs-node and tfjs-node-gpu bindings. Weights changed after
+ * `compileInference` are not seen (compile again after training).
  */
 
 /** What runs a compiled model: a native TensorFlow graph session, or TF.js's own `predict`. */
@@ -62,11 +62,16 @@ export function compileInference(model: tf.LayersModel, opts: CompileOptions = {
   try {
     fs.writeFileSync(path.join(dir, 'saved_model.pb'), savedModelProto(graph));
     id = backend.loadSavedModelMetaGraph(dir, 'serve');
+  } catch (err) {
+    disposeGraph(graph);
+    throw err;
   } finally {
     // The session holds the graph in memory; the folder is only how TensorFlow's loader takes it.
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const infos = graph.inputs.map((n) => ({ name: `${n}:0`, tfDtype: 'DT_FLOAT' }));
+  const feed = (name: string) => ({ name: `${name}:0`, tfDtype: 'DT_FLOAT' });
+  const infos = [...graph.inputs.map(feed), ...graph.weights.map((w) => feed(w.name))];
+  const weights = graph.weights.map((w) => w.tensor);
   const fetches = graph.outputs.map((n) => `${n}:0`);
   let disposed = false;
   return {
@@ -74,7 +79,7 @@ export function compileInference(model: tf.LayersModel, opts: CompileOptions = {
     predict(x) {
       if (disposed) throw new Error(`inference model of '${model.name}' was disposed`);
       const xs = Array.isArray(x) ? x : [x];
-      if (xs.length !== infos.length) throw new Error(`model '${model.name}' takes ${infos.length} input(s), got ${xs.length}`);
+      if (xs.length !== graph.inputs.length) throw new Error(`model '${model.name}' takes ${graph.inputs.length} input(s), got ${xs.length}`);
       xs.forEach((t, i) => {
         const want = graph.inputShapes[i];
         if (t.rank !== want.length || want.some((d, j) => d >= 0 && d !== t.shape[j])) {
@@ -82,12 +87,15 @@ export function compileInference(model: tf.LayersModel, opts: CompileOptions = {
         }
       });
       const cast = xs.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
-      const out = backend.runSavedModel(id, cast, infos, fetches);
+      const out = backend.runSavedModel(id, [...cast, ...weights], infos, fetches);
       cast.forEach((t, i) => t !== xs[i] && t.dispose());
       return out.length === 1 ? out[0] : out;
     },
     dispose() {
-      if (!disposed) backend.deleteSavedModel(id);
+      if (!disposed) {
+        backend.deleteSavedModel(id);
+        disposeGraph(graph);
+      }
       disposed = true;
     },
   };
