@@ -101,7 +101,13 @@ export async function decodeImageBuffer(buf: Uint8Array, name: string, opts: Dec
 
 /** Grey/RGB samples, with or without alpha, of maximum `max` to RGB uint8, alpha composited onto black. */
 function toRgb8(src: Uint8Array | Uint16Array, pixels: number, channels: number, max: number): Uint8Array {
+  // The common cases (8-bit RGB, 8-bit grey) need no arithmetic.
+  if (max === 255 && channels === 3) return src as Uint8Array;
   const dst = new Uint8Array(pixels * 3);
+  if (max === 255 && channels === 1) {
+    for (let p = 0, d = 0; p < pixels; p++, d += 3) dst[d] = dst[d + 1] = dst[d + 2] = src[p];
+    return dst;
+  }
   const colours = channels >= 3 ? 3 : 1;
   const alphaAt = channels === 2 || channels === 4 ? channels - 1 : -1;
   const scale = 255 / max;
