@@ -16,6 +16,8 @@ const iters = Number(args[args.indexOf('--iters') + 1]) || 3;
 interface Rates {
   backend: string;
   inference?: number;
+  /** Inference as a TensorFlow graph session (compileInference; the tensorflow backend only). */
+  graphInference?: number;
   training?: number;
   note?: string;
 }
@@ -25,6 +27,7 @@ async function worker(name: BackendChoice): Promise<Rates> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../lib/backend');
   const { resnet50 } = await import('../lib/models/resnet');
+  const { compileInference } = await import('../lib/models/graph-inference');
   await initBackend({ backend: name, quiet: true });
   // Pure JS needs ~10 s per image: one small batch of inference is all it can give in a benchmark.
   const batch = name === 'cpu' ? 1 : BATCH;
@@ -46,6 +49,16 @@ async function worker(name: BackendChoice): Promise<Rates> {
     p.dispose();
   }, name === 'cpu' ? 1 : iters);
   if (name === 'cpu') return { backend: name, inference, note: 'batch 1; training skipped (too slow)' };
+  let graphInference: number | undefined;
+  if (name === 'tensorflow') {
+    const compiled = compileInference(model);
+    graphInference = await rate(async () => {
+      const p = compiled.predict(x) as TF.Tensor;
+      await p.data();
+      p.dispose();
+    }, iters);
+    compiled.dispose();
+  }
   // Training ResNet-50 at batch 8 needs more than wasm's 4 GiB heap (batch 4 peaks at ~2.6 GiB).
   const trainBatch = name === 'wasm' ? 2 : batch;
   const tx = x.slice(0, trainBatch);
@@ -53,7 +66,7 @@ async function worker(name: BackendChoice): Promise<Rates> {
   const training = await rate(async () => {
     await model.trainOnBatch(tx, ty);
   }, name === 'wasm' ? 1 : iters, trainBatch);
-  return { backend: name, inference, training, note: trainBatch !== batch ? `training at batch ${trainBatch}: batch ${batch} exceeds the wasm 4 GiB heap` : undefined };
+  return { backend: name, inference, graphInference, training, note: trainBatch !== batch ? `training at batch ${trainBatch}: batch ${batch} exceeds the wasm 4 GiB heap` : undefined };
 }
 
 function runWorker(name: BackendChoice): Rates {
@@ -95,7 +108,10 @@ async function main(): Promise<void> {
   const k = keras();
   console.log(`${k.backend.padEnd(28)} inference ${fmt(k.inference).padStart(7)}  training ${fmt(k.training).padStart(7)}${k.note ? `  (${k.note})` : ''}${k.threads ? `  threads ${k.threads}` : ''}`);
   const native = rows.find((r) => r.backend === 'tensorflow');
-  if (native?.inference && k.inference) console.log(`inference ratio tfjs-node/keras ${(native.inference / k.inference).toFixed(3)}`);
+  if (native?.inference && k.inference) console.log(`inference ratio tfjs-node/keras ${(native.inference / k.inference).toFixed(3)} (eager predict)`);
+  if (native?.graphInference && k.inference) {
+    console.log(`inference ratio tfjs-node/keras ${(native.graphInference / k.inference).toFixed(3)} (graph session, ${native.graphInference.toFixed(2)} img/s: what cxr uses for inference)`);
+  }
   const ratio = native?.training && k.training ? native.training / k.training : NaN;
   console.log(`ratio ${ratio.toFixed(3)}`);
 }

@@ -185,32 +185,19 @@ function checkChannelsLast(layer: Layer, cfg: Config): void {
   }
 }
 
+/** TF.js activation names and the TensorFlow op of each one-op activation. */
+const ACTIVATION_OPS: Record<string, string> = {
+  relu: 'Relu', relu6: 'Relu6', elu: 'Elu', selu: 'Selu', sigmoid: 'Sigmoid', tanh: 'Tanh', softplus: 'Softplus',
+  softmax: 'Softmax',
+};
+
 function activation(g: GraphBuilder, layer: Layer, x: string, name: string): string {
   const T = { T: attr.type(DT_FLOAT) };
-  switch (name) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return g.node(`${layer.name}/relu`, 'Relu', [x], T);
-    case 'relu6':
-      return g.node(`${layer.name}/relu6`, 'Relu6', [x], T);
-    case 'elu':
-      return g.node(`${layer.name}/elu`, 'Elu', [x], T);
-    case 'selu':
-      return g.node(`${layer.name}/selu`, 'Selu', [x], T);
-    case 'sigmoid':
-      return g.node(`${layer.name}/sigmoid`, 'Sigmoid', [x], T);
-    case 'tanh':
-      return g.node(`${layer.name}/tanh`, 'Tanh', [x], T);
-    case 'softplus':
-      return g.node(`${layer.name}/softplus`, 'Softplus', [x], T);
-    case 'softmax':
-      return g.node(`${layer.name}/softmax`, 'Softmax', [x], T);
-    case 'swish':
-      return g.node(`${layer.name}/swish`, 'Mul', [x, g.node(`${layer.name}/sigmoid`, 'Sigmoid', [x], T)], T);
-    default:
-      throw new UnsupportedGraphError(`${layer.name}: activation '${name}'`);
-  }
+  if (name === 'linear') return x;
+  if (name === 'swish') return g.node(`${layer.name}/swish`, 'Mul', [x, g.node(`${layer.name}/sigmoid`, 'Sigmoid', [x], T)], T);
+  const op = Object.hasOwn(ACTIVATION_OPS, name) ? ACTIVATION_OPS[name] : undefined;
+  if (!op) throw new UnsupportedGraphError(`${layer.name}: activation '${name}'`);
+  return g.node(`${layer.name}/${name}`, op, [x], T);
 }
 
 function convValue(layer: Layer, cfg: Config, input: string, separable: boolean): LinearConv {
