@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerWeight } from './layers';
 import { Message } from './protobuf';
 
 /*
@@ -160,8 +161,13 @@ class GraphBuilder {
       ...T, ...conv, strides: attr.ints(strides), padding: attr.string(padding),
       dilations: attr.ints(v.depthwise ? [1, 1, 1, 1] : v.dilations),
     });
-    if (v.bias) x = this.node(`${v.layer}/bias_add`, 'BiasAdd', [x, this.weight(`${v.layer}/bias`, v.bias)], { ...T, data_format: attr.string('NHWC') });
-    return x;
+    return this.biasAdd(v.layer, x, v.bias);
+  }
+
+  /** `x` plus a bias weight on its last axis (nothing without one). */
+  biasAdd(layer: string, x: string, bias: tf.Tensor | null | undefined): string {
+    if (!bias) return x;
+    return this.node(`${layer}/bias_add`, 'BiasAdd', [x, this.weight(`${layer}/bias`, bias)], { T: attr.type(DT_FLOAT), data_format: attr.string('NHWC') });
   }
 }
 
@@ -170,7 +176,7 @@ class GraphBuilder {
 type Config = Record<string, unknown>;
 
 function weight(layer: Layer, kind: string): tf.Tensor | undefined {
-  return layer.weights.find((w) => w.originalName.split('/').pop() === kind)?.read();
+  return layerWeight(layer, kind)?.read();
 }
 
 function pair(v: unknown, what: string, layer: Layer): [number, number] {
@@ -261,8 +267,7 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
         ...T, strides: attr.ints([1, sh, sw, 1]), padding: attr.string(String(cfg.padding).toUpperCase()),
         data_format: attr.string('NHWC'), dilations: attr.ints([1, dh, dw, 1]),
       });
-      const b = cfg.useBias ? weight(layer, 'bias') : undefined;
-      if (b) y = g.node(`${layer.name}/bias_add`, 'BiasAdd', [y, g.weight(`${layer.name}/bias`, b)], { ...T, data_format: attr.string('NHWC') });
+      y = g.biasAdd(layer.name, y, cfg.useBias ? weight(layer, 'bias') : undefined);
       return activation(g, layer, y, String(cfg.activation ?? 'linear'));
     }
     case 'BatchNormalization':
@@ -333,8 +338,7 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
       let y = g.node(`${layer.name}/matmul`, 'MatMul', [x(), g.weight(`${layer.name}/kernel`, k)], {
         ...T, transpose_a: attr.bool(false), transpose_b: attr.bool(false),
       });
-      const b = cfg.useBias ? weight(layer, 'bias') : undefined;
-      if (b) y = g.node(`${layer.name}/bias_add`, 'BiasAdd', [y, g.weight(`${layer.name}/bias`, b)], { ...T, data_format: attr.string('NHWC') });
+      y = g.biasAdd(layer.name, y, cfg.useBias ? weight(layer, 'bias') : undefined);
       return activation(g, layer, y, String(cfg.activation ?? 'linear'));
     }
     case 'Flatten':

@@ -3,6 +3,7 @@ import type { BatchNormalization } from '@tensorflow/tfjs-layers/dist/layers/nor
 import type { BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables';
 import { batchNormInference } from '../backend/native-gradients';
+import { layerWeight } from './layers';
 
 /*
  * TensorFlow.js does not export the BatchNormalization class; take it from an instance so the frozen
@@ -50,7 +51,7 @@ export class FrozenBatchNormalization extends BatchNormalizationBase {
 
   private findParams(): FrozenParams {
     const { axis, epsilon } = this.getConfig() as { axis: number; epsilon: number };
-    const weight = (kind: string) => this.weights.find((w) => w.originalName === kind || w.originalName.endsWith(`/${kind}`));
+    const weight = (kind: string) => layerWeight(this, kind);
     return { axis, epsilon, gamma: weight('gamma'), beta: weight('beta'), movingMean: weight('moving_mean')!, movingVariance: weight('moving_variance')! };
   }
 }

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+
+/** A layer's weight variable of one kind ('kernel', 'bias', 'gamma', 'moving_mean'…), by its Keras name. */
+export function layerWeight(layer: tf.layers.Layer, kind: string): LayerVariable | undefined {
+  return layer.weights.find((w) => w.originalName.split('/').pop() === kind);
+}
 
 /** Config of {@link CustomScaleLayer}: the residual branch's scale plus the usual layer arguments. */
 export interface CustomScaleLayerArgs extends LayerArgs {
