@@ -1,7 +1,9 @@
 // ResNet-50 (224x224, batch 8): inference and one Adam training step on each available TensorFlow.js backend,
 // and Keras ResNet50(weights=None) on TensorFlow CPU in the same run. Prints img/s for each; the last line is
-// `ratio <tfjs-node training img/s / Keras training img/s>`.
-//   npm run bench:backends [-- --iters N]
+// `ratio <tfjs-node training img/s / Keras training img/s>`, where tfjs-node training is what `cxr train` runs on
+// that backend: the training step as one TensorFlow graph (lib/train/graph-step.ts). TF.js's eager
+// trainOnBatch is printed too.
+//   npm run bench:backends [-- --iters N] [--backends tensorflow,wasm,cpu]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +14,7 @@ import type { BackendChoice } from '../lib/backend';
 const BATCH = 8;
 const args = process.argv.slice(2);
 const iters = Number(args[args.indexOf('--iters') + 1]) || 3;
+const backends = (args.includes('--backends') ? args[args.indexOf('--backends') + 1] : 'tensorflow,wasm,cpu').split(',') as BackendChoice[];
 
 interface Rates {
   backend: string;
@@ -19,6 +22,8 @@ interface Rates {
   /** Inference as a TensorFlow graph session (compileInference; the tensorflow backend only). */
   graphInference?: number;
   training?: number;
+  /** A training step as one TensorFlow graph (compileTrainingStep; the tensorflow backend only). */
+  graphTraining?: number;
   note?: string;
 }
 
@@ -28,6 +33,7 @@ async function worker(name: BackendChoice): Promise<Rates> {
   const { initBackend } = await import('../lib/backend');
   const { resnet50 } = await import('../lib/models/resnet');
   const { compileInference } = await import('../lib/models/graph-inference');
+  const { compileTrainingStep } = await import('../lib/train/step');
   await initBackend({ backend: name, quiet: true });
   // Pure JS needs ~10 s per image: one small batch of inference is all it can give in a benchmark.
   const batch = name === 'cpu' ? 1 : BATCH;
@@ -66,7 +72,22 @@ async function worker(name: BackendChoice): Promise<Rates> {
   const training = await rate(async () => {
     await model.trainOnBatch(tx, ty);
   }, name === 'wasm' ? 1 : iters, trainBatch);
-  return { backend: name, inference, graphInference, training, note: trainBatch !== batch ? `training at batch ${trainBatch}: batch ${batch} exceeds the wasm 4 GiB heap` : undefined };
+  let graphTraining: number | undefined;
+  if (name === 'tensorflow') {
+    const steps = compileTrainingStep(model, {
+      vars: model.trainableWeights.map((w) => w.read() as TF.Variable),
+      optimizer: tf.train.adam(1e-3),
+      loss: 'categoricalCrossentropy',
+      lossFn: (t, p) => tf.mean(tf.metrics.categoricalCrossentropy(t, p)) as TF.Scalar,
+    });
+    if (steps.engine !== 'tensorflow-graph') throw new Error(`graph training unavailable: ${steps.reason}`);
+    graphTraining = await rate(async () => {
+      const r = await steps.step([tx], ty, 0);
+      r.output.dispose();
+    }, iters, trainBatch);
+    steps.dispose();
+  }
+  return { backend: name, inference, graphInference, training, graphTraining, note: trainBatch !== batch ? `training at batch ${trainBatch}: batch ${batch} exceeds the wasm 4 GiB heap` : undefined };
 }
 
 function runWorker(name: BackendChoice): Rates {
@@ -100,7 +121,7 @@ async function main(): Promise<void> {
   console.log(`ResNet-50 224x224, batch ${BATCH}, ${iters} timed iterations after one warm-up (img/s)`);
   console.log(`TF_ENABLE_ONEDNN_OPTS=${process.env.TF_ENABLE_ONEDNN_OPTS ?? '0'} TF_NUM_INTRAOP_THREADS=${process.env.TF_NUM_INTRAOP_THREADS ?? '(default)'} TF_NUM_INTEROP_THREADS=${process.env.TF_NUM_INTEROP_THREADS ?? '(default)'}`);
   const rows: Rates[] = [];
-  for (const name of ['tensorflow', 'wasm', 'cpu'] as BackendChoice[]) {
+  for (const name of backends) {
     const r = runWorker(name);
     rows.push(r);
     console.log(`${r.backend.padEnd(28)} inference ${fmt(r.inference).padStart(7)}  training ${fmt(r.training).padStart(7)}${r.note ? `  (${r.note})` : ''}`);
@@ -112,7 +133,9 @@ async function main(): Promise<void> {
   if (native?.graphInference && k.inference) {
     console.log(`inference ratio tfjs-node/keras ${(native.graphInference / k.inference).toFixed(3)} (graph session, ${native.graphInference.toFixed(2)} img/s: what cxr uses for inference)`);
   }
-  const ratio = native?.training && k.training ? native.training / k.training : NaN;
+  if (native?.training && k.training) console.log(`training ratio tfjs-node/keras ${(native.training / k.training).toFixed(3)} (TF.js eager trainOnBatch)`);
+  if (native?.graphTraining) console.log(`tensorflow graph training step     ${fmt(native.graphTraining).padStart(7)} img/s (what cxr train runs on this backend)`);
+  const ratio = native?.graphTraining && k.training ? native.graphTraining / k.training : NaN;
   console.log(`ratio ${ratio.toFixed(3)}`);
 }
 

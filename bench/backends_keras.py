@@ -1,5 +1,7 @@
-"""Reference for bench/backends.ts: Keras ResNet50 (weights=None) on TensorFlow CPU, batch of random 224x224
-images: inference and Adam training steps. Prints one JSON line. Run with TF_ENABLE_ONEDNN_OPTS=0."""
+"""Reference for bench/backends.ts: Keras ResNet50 (weights=None, average pooling) with a 1000-way softmax Dense on
+TensorFlow CPU, batch of random 224x224 images: inference and Adam training steps. The backbone is called with
+training=False, as in the study's fine-tuning and in the TF.js model benchmarked against it (BatchNorm keeps its
+moving statistics; gamma and beta still train). Prints one JSON line. Run with TF_ENABLE_ONEDNN_OPTS=0."""
 import json
 import sys
 import time
@@ -9,7 +11,9 @@ import tensorflow as tf
 import keras
 
 batch, infer_iters, train_iters = (int(a) for a in sys.argv[1:4])
-model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3), classes=1000)
+base = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(224, 224, 3), pooling="avg")
+inputs = keras.Input((224, 224, 3))
+model = keras.Model(inputs, keras.layers.Dense(1000, activation="softmax")(base(inputs, training=False)))
 model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy")
 rng = np.random.default_rng(0)
 x = rng.standard_normal((batch, 224, 224, 3)).astype("float32")

@@ -1,78 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
+import { attr, DT_FLOAT, DT_INT32, FLOAT_T, GraphBuilder, savedModelBytes, UnsupportedGraphError, type GraphVariable, type MaskFeed, type OpRecord, type WeightFeed } from './graph-builder';
 import { layerWeight } from './layers';
-import { Message } from './protobuf';
+import type { Message } from './protobuf';
+
+export { UnsupportedGraphError, type WeightFeed } from './graph-builder';
 
 /*
- * Translates a functional TF.js LayersModel into a TensorFlow GraphDef for inference. TensorFlow then runs
- * it the way Keras's compiled predict runs: as one graph, with Grappler's rewrites (Conv2D+BiasAdd+ReLU fused
- * into one kernel) and independent branches in parallel, instead of TF.js's one eager op at a time.
- * BatchNormalization in inference mode is an affine map per channel, so it is folded into the convolution
- * before it (as TensorFlow's own inference optimisers do). Weights enter as placeholders fed with a snapshot
- * of the model's tensors at every run, not as constants: a graph of constants would carry every weight
- * through protobuf serialisation, a file and Grappler's constant passes, which cost seconds per model.
+ * Translates a functional TF.js LayersModel into a TensorFlow GraphDef. TensorFlow then runs it the way
+ * Keras's compiled functions run: as one graph, with Grappler's rewrites (Conv2D+BiasAdd+ReLU fused into one
+ * kernel) and independent branches in parallel, instead of TF.js's one eager op at a time.
+ * For inference, BatchNormalization is an affine map per channel, so it is folded into the convolution before
+ * it (as TensorFlow's own inference optimisers do), and weights enter as placeholders fed with a snapshot of
+ * the model's tensors at every run, not as constants: a graph of constants would carry every weight through
+ * protobuf serialisation, a file and Grappler's constant passes, which cost seconds per model.
+ * For training, weights are session variables, BatchNormalization stays one FusedBatchNormV3 (its gamma and
+ * beta may train) and dropout multiplies by a mask fed at each step (graph-gradients.ts adds the backward pass).
  */
-
-/** TensorFlow DataType enum values used here. */
-const DT_FLOAT = 1;
-const DT_INT32 = 3;
-
-type Layer = tf.layers.Layer;
-interface GraphNode {
-  inputTensors: tf.SymbolicTensor[];
-}
-interface GraphTensor extends tf.SymbolicTensor {
-  nodeIndex: number;
-  tensorIndex: number;
-}
-
-/** Thrown for a layer (or configuration) the translation does not cover; callers fall back to TF.js. */
-export class UnsupportedGraphError extends Error {}
-
-/** A weight placeholder and the tensor it is fed with. */
-export interface WeightFeed {
-  name: string;
-  tensor: tf.Tensor;
-}
-
-export interface ModelGraph {
-  graphDef: Message;
-  /** Placeholder names, one per model input, in order (feed as `name:0`). */
-  inputs: string[];
-  /**
-   * The weights (BatchNorm already folded in), each fed to its placeholder at every run. A snapshot: the
-   * tensors are kept (tf.keep) and owned by the graph's user, who disposes them with {@link disposeGraph}.
-   */
-  weights: WeightFeed[];
-  /** Output node names, one per model output, in order (fetch as `name:0`). */
-  outputs: string[];
-  /** Model inputs' shapes (batch dimension -1). */
-  inputShapes: number[][];
-  outputShapes: number[][];
-}
-
-// ---- AttrValue, TensorShapeProto, TensorProto --------------------------------------------------------
-
-const attr = {
-  type: (dtype: number) => new Message().int(6, dtype),
-  int: (v: number) => new Message().int(3, v),
-  float: (v: number) => new Message().float(4, v),
-  bool: (v: boolean) => new Message().bool(5, v),
-  string: (v: string) => new Message().string(2, v),
-  ints: (v: number[]) => new Message().message(1, new Message().packedInts(3, v)),
-  shape: (dims: number[]) => new Message().message(7, shapeProto(dims)),
-  tensor: (t: Message) => new Message().message(8, t),
-};
-
-function shapeProto(dims: readonly number[]): Message {
-  const m = new Message();
-  for (const d of dims) m.message(2, new Message().int(1, d));
-  return m;
-}
-
-function tensorProto(dtype: number, shape: readonly number[], data: Float32Array | Int32Array): Message {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Message().int(1, dtype).message(2, shapeProto(shape)).bytes(4, bytes);
-}
 
 // ---- the graph under construction ------------------------------------------------------------------
 
@@ -92,48 +35,14 @@ interface LinearConv {
 
 type Value = string | LinearConv;
 
-class GraphBuilder {
-  readonly nodes: Message[] = [];
-  readonly weights: WeightFeed[] = [];
-  private names = new Set<string>();
+/** Emits pending convolutions (and their bias) the first time their output is used. */
+class Emitter {
   /** Pending convolutions already emitted (a convolution output with several users is emitted once). */
   private emitted = new Map<LinearConv, string>();
 
-  uniqueName(base: string): string {
-    const clean = base.replace(/[^A-Za-z0-9_./-]/g, '_').replace(/^[^A-Za-z0-9.]/, 'n');
-    let name = clean;
-    for (let i = 1; this.names.has(name); i++) name = `${clean}_${i}`;
-    this.names.add(name);
-    return name;
-  }
+  constructor(readonly g: GraphBuilder) {}
 
-  node(base: string, op: string, inputs: string[], attrs: Record<string, Message>): string {
-    const name = this.uniqueName(base);
-    const m = new Message().string(1, name).string(2, op);
-    for (const i of inputs) m.string(3, i);
-    for (const [k, v] of Object.entries(attrs)) m.mapEntry(5, k, v);
-    this.nodes.push(m);
-    return name;
-  }
-
-  const(base: string, data: Float32Array | Int32Array, shape: number[]): string {
-    const dtype = data instanceof Float32Array ? DT_FLOAT : DT_INT32;
-    return this.node(base, 'Const', [], { dtype: attr.type(dtype), value: attr.tensor(tensorProto(dtype, shape, data)) });
-  }
-
-  ints(base: string, values: number[]): string {
-    return this.const(base, Int32Array.from(values), [values.length]);
-  }
-
-  /** A float32 weight placeholder fed with (a snapshot of) `tensor`. */
-  weight(base: string, tensor: tf.Tensor): string {
-    const name = this.node(base, 'Placeholder', [], { dtype: attr.type(DT_FLOAT), shape: attr.shape(tensor.shape) });
-    // A clone shares the data; assigning the variable later gives it new data and leaves this snapshot.
-    this.weights.push({ name, tensor: tf.keep(tf.clone(tensor)) });
-    return name;
-  }
-
-  /** The node name of a value, emitting a pending convolution (and its bias) the first time. */
+  /** The node name of a value, emitting a pending convolution the first time. */
   materialize(v: Value): string {
     if (typeof v === 'string') return v;
     let name = this.emitted.get(v);
@@ -145,34 +54,36 @@ class GraphBuilder {
   }
 
   private emitConv(v: LinearConv): string {
-    const T = { T: attr.type(DT_FLOAT) };
+    const g = this.g;
     const conv = { data_format: attr.string('NHWC'), dilations: attr.ints(v.dilations) };
     let x = v.input;
     let strides = v.strides;
     let padding = v.padding;
     if (v.depthwise) {
-      const k = this.weight(`${v.layer}/depthwise_kernel`, v.depthwise);
-      x = this.node(`${v.layer}/depthwise`, 'DepthwiseConv2dNative', [x, k], { ...T, ...conv, strides: attr.ints(strides), padding: attr.string(padding) });
+      const k = g.weight(`${v.layer}/depthwise_kernel`, v.depthwise);
+      x = g.node(`${v.layer}/depthwise`, 'DepthwiseConv2dNative', [x, k], { ...FLOAT_T, ...conv, strides: attr.ints(strides), padding: attr.string(padding) });
       strides = [1, 1, 1, 1];
       padding = 'VALID';
     }
-    const k = this.weight(`${v.layer}/kernel`, v.kernel);
-    x = this.node(`${v.layer}/conv`, 'Conv2D', [x, k], {
-      ...T, ...conv, strides: attr.ints(strides), padding: attr.string(padding),
+    const k = g.weight(`${v.layer}/kernel`, v.kernel);
+    x = g.node(`${v.layer}/conv`, 'Conv2D', [x, k], {
+      ...FLOAT_T, ...conv, strides: attr.ints(strides), padding: attr.string(padding),
       dilations: attr.ints(v.depthwise ? [1, 1, 1, 1] : v.dilations),
     });
-    return this.biasAdd(v.layer, x, v.bias);
-  }
-
-  /** `x` plus a bias weight on its last axis (nothing without one). */
-  biasAdd(layer: string, x: string, bias: tf.Tensor | null | undefined): string {
-    if (!bias) return x;
-    return this.node(`${layer}/bias_add`, 'BiasAdd', [x, this.weight(`${layer}/bias`, bias)], { T: attr.type(DT_FLOAT), data_format: attr.string('NHWC') });
+    return g.biasAdd(v.layer, x, v.bias);
   }
 }
 
 // ---- layers ---------------------------------------------------------------------------------------
 
+type Layer = tf.layers.Layer;
+interface GraphNode {
+  inputTensors: tf.SymbolicTensor[];
+}
+interface GraphTensor extends tf.SymbolicTensor {
+  nodeIndex: number;
+  tensorIndex: number;
+}
 type Config = Record<string, unknown>;
 
 function weight(layer: Layer, kind: string): tf.Tensor | undefined {
@@ -183,6 +94,13 @@ function pair(v: unknown, what: string, layer: Layer): [number, number] {
   const p = typeof v === 'number' ? [v, v] : (v as number[]);
   if (!Array.isArray(p) || p.length !== 2) throw new UnsupportedGraphError(`${layer.name}: ${what} ${JSON.stringify(v)}`);
   return [p[0], p[1]];
+}
+
+function dilation(layer: Layer, cfg: Config, training = false): [number, number] {
+  const d = pair(cfg.dilationRate ?? 1, 'dilation rate', layer);
+  // TensorFlow's CPU kernels for the gradients of convolutions take no dilation (Keras goes through SpaceToBatchND).
+  if (training && (d[0] !== 1 || d[1] !== 1)) throw new UnsupportedGraphError(`${layer.name}: dilated convolution in training`);
+  return d;
 }
 
 function checkChannelsLast(layer: Layer, cfg: Config): void {
@@ -198,7 +116,7 @@ const ACTIVATION_OPS: Record<string, string> = {
 };
 
 function activation(g: GraphBuilder, layer: Layer, x: string, name: string): string {
-  const T = { T: attr.type(DT_FLOAT) };
+  const T = FLOAT_T;
   if (name === 'linear') return x;
   if (name === 'swish') return g.node(`${layer.name}/swish`, 'Mul', [x, g.node(`${layer.name}/sigmoid`, 'Sigmoid', [x], T)], T);
   const op = Object.hasOwn(ACTIVATION_OPS, name) ? ACTIVATION_OPS[name] : undefined;
@@ -206,10 +124,10 @@ function activation(g: GraphBuilder, layer: Layer, x: string, name: string): str
   return g.node(`${layer.name}/${name}`, op, [x], T);
 }
 
-function convValue(layer: Layer, cfg: Config, input: string, separable: boolean): LinearConv {
+function convValue(layer: Layer, cfg: Config, input: string, separable: boolean, training: boolean): LinearConv {
   checkChannelsLast(layer, cfg);
   const [sh, sw] = pair(cfg.strides, 'strides', layer);
-  const [dh, dw] = pair(cfg.dilationRate ?? 1, 'dilation rate', layer);
+  const [dh, dw] = dilation(layer, cfg, training);
   const padding = String(cfg.padding).toUpperCase();
   if (padding !== 'SAME' && padding !== 'VALID') throw new UnsupportedGraphError(`${layer.name}: padding '${String(cfg.padding)}'`);
   return {
@@ -245,23 +163,35 @@ function foldAffine(conv: LinearConv, scale: tf.Tensor, shift: tf.Tensor): Linea
   return { ...conv, kernel: tf.mul(conv.kernel, scale), bias };
 }
 
-/** Emits one layer applied to `inputs`; returns its output value. */
-function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boolean[], outShape: number[]): Value {
+/** What emitLayer knows of one layer call. */
+interface LayerCall {
+  layer: Layer;
+  inputs: Value[];
+  /** Per input: this call is its only consumer (a convolution may then absorb a BatchNormalization). */
+  single: boolean[];
+  inShapes: number[][];
+  outShape: number[];
+}
+
+/** Emits one layer call; returns its output value. */
+function emitLayer(e: Emitter, { layer, inputs, single, inShapes, outShape }: LayerCall): Value {
+  const g = e.g;
+  const training = g.mode === 'training';
   const cfg = layer.getConfig() as Config;
   const cls = layer.getClassName();
-  const T = { T: attr.type(DT_FLOAT) };
-  const x = () => g.materialize(inputs[0]);
+  const T = FLOAT_T;
+  const x = () => e.materialize(inputs[0]);
   switch (cls) {
     case 'Conv2D':
     case 'SeparableConv2D': {
-      const conv = convValue(layer, cfg, x(), cls === 'SeparableConv2D');
+      const conv = convValue(layer, cfg, x(), cls === 'SeparableConv2D', training);
       const act = String(cfg.activation ?? 'linear');
-      return act === 'linear' ? conv : activation(g, layer, g.materialize(conv), act);
+      return act === 'linear' ? conv : activation(g, layer, e.materialize(conv), act);
     }
     case 'DepthwiseConv2D': {
       checkChannelsLast(layer, cfg);
       const [sh, sw] = pair(cfg.strides, 'strides', layer);
-      const [dh, dw] = pair(cfg.dilationRate ?? 1, 'dilation rate', layer);
+      const [dh, dw] = dilation(layer, cfg, training);
       const k = weight(layer, 'depthwise_kernel')!;
       let y = g.node(`${layer.name}/depthwise`, 'DepthwiseConv2dNative', [x(), g.weight(`${layer.name}/depthwise_kernel`, k)], {
         ...T, strides: attr.ints([1, sh, sw, 1]), padding: attr.string(String(cfg.padding).toUpperCase()),
@@ -272,11 +202,15 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
     }
     case 'BatchNormalization':
     case 'FrozenBatchNormalization': {
-      // TF.js's own BatchNormalization layer is in inference mode in predict(), like the frozen one.
+      // TF.js's own BatchNormalization uses batch statistics when training; only the frozen one keeps its moving ones.
+      if (training) {
+        if (cls !== 'FrozenBatchNormalization') throw new UnsupportedGraphError(`${layer.name}: BatchNormalization with batch statistics`);
+        return fusedBatchNorm(g, layer, cfg, x(), outShape[outShape.length - 1]);
+      }
       const { scale, shift } = batchNormAffine(layer, cfg);
       const v = inputs[0];
       if (typeof v !== 'string' && single[0]) return foldAffine(v, scale, shift);
-      const y = g.node(`${layer.name}/mul`, 'Mul', [g.materialize(v), g.weight(`${layer.name}/scale`, scale)], T);
+      const y = g.node(`${layer.name}/mul`, 'Mul', [e.materialize(v), g.weight(`${layer.name}/scale`, scale)], T);
       return g.node(`${layer.name}/add`, 'AddV2', [y, g.weight(`${layer.name}/shift`, shift)], T);
     }
     case 'Activation':
@@ -288,7 +222,7 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
       checkChannelsLast(layer, cfg);
       const p = cfg.padding as number[][];
       const pads = g.const(`${layer.name}/paddings`, Int32Array.from([0, 0, p[0][0], p[0][1], p[1][0], p[1][1], 0, 0]), [4, 2]);
-      return g.node(layer.name, 'Pad', [x(), pads], { ...T, Tpaddings: attr.type(DT_INT32) });
+      return g.node(layer.name, 'Pad', [x(), pads], { ...T, Tpaddings: attr.type(DT_INT32) }, { edges: [[0, 0], p[0], p[1], [0, 0]] });
     }
     case 'Cropping2D': {
       checkChannelsLast(layer, cfg);
@@ -296,7 +230,7 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
       const [, h, w] = outShape;
       return g.node(layer.name, 'Slice', [x(), g.ints(`${layer.name}/begin`, [0, c[0][0], c[1][0], 0]), g.ints(`${layer.name}/size`, [-1, h, w, -1])], {
         ...T, Index: attr.type(DT_INT32),
-      });
+      }, { edges: [[0, 0], c[0], c[1], [0, 0]] });
     }
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
@@ -313,24 +247,25 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
       checkChannelsLast(layer, cfg);
       return g.node(layer.name, cls === 'GlobalAveragePooling2D' ? 'Mean' : 'Max', [x(), g.ints(`${layer.name}/axes`, [1, 2])], {
         ...T, Tidx: attr.type(DT_INT32), keep_dims: attr.bool(false),
-      });
+      }, { count: inShapes[0][1] * inShapes[0][2] });
     case 'Add': {
-      let y = g.materialize(inputs[0]);
-      for (let i = 1; i < inputs.length; i++) y = g.node(layer.name, 'AddV2', [y, g.materialize(inputs[i])], T);
+      let y = e.materialize(inputs[0]);
+      for (let i = 1; i < inputs.length; i++) y = g.node(layer.name, 'AddV2', [y, e.materialize(inputs[i])], T);
       return y;
     }
     case 'Concatenate': {
       const rank = outShape.length;
-      const axis = Number(cfg.axis ?? -1);
-      const names = inputs.map((v) => g.materialize(v));
-      return g.node(layer.name, 'ConcatV2', [...names, g.const(`${layer.name}/axis`, Int32Array.of(axis < 0 ? axis + rank : axis), [])], {
+      let axis = Number(cfg.axis ?? -1);
+      if (axis < 0) axis += rank;
+      const names = inputs.map((v) => e.materialize(v));
+      return g.node(layer.name, 'ConcatV2', [...names, g.const(`${layer.name}/axis`, Int32Array.of(axis), [])], {
         ...T, N: attr.int(names.length), Tidx: attr.type(DT_INT32),
-      });
+      }, { splits: inShapes.map((s) => s[axis]) });
     }
     case 'CustomScaleLayer': {
       // Keras's order, x + residual·scale, as the layer computes it.
-      const scaled = g.node(`${layer.name}/mul`, 'Mul', [g.materialize(inputs[1]), g.const(`${layer.name}/scale`, Float32Array.of(Number(cfg.scale)), [])], T);
-      return g.node(layer.name, 'AddV2', [g.materialize(inputs[0]), scaled], T);
+      const scaled = g.node(`${layer.name}/mul`, 'Mul', [e.materialize(inputs[1]), g.scalar(`${layer.name}/scale`, Number(cfg.scale))], T);
+      return g.node(layer.name, 'AddV2', [e.materialize(inputs[0]), scaled], T);
     }
     case 'Dense': {
       const k = weight(layer, 'kernel')!;
@@ -347,10 +282,59 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
       });
     case 'Dropout':
     case 'SeededDropout':
-      return inputs[0];
+      if (!training || Number(cfg.rate) === 0) return inputs[0];
+      // TF.js's Dropout draws from its own generator; only SeededDropout's masks can be made outside the layer.
+      if (cls !== 'SeededDropout') throw new UnsupportedGraphError(`${layer.name}: Dropout in training (only SeededDropout)`);
+      return g.node(layer.name, 'Mul', [x(), g.mask(layer, outShape)], T);
     default:
       throw new UnsupportedGraphError(`${layer.name}: layer class ${cls}`);
   }
+}
+
+/** Inference-mode batch normalisation as one FusedBatchNormV3, so its gradient is one FusedBatchNormGradV3. */
+function fusedBatchNorm(g: GraphBuilder, layer: Layer, cfg: Config, x: string, channels: number): string {
+  const axis = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis];
+  if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3)) throw new UnsupportedGraphError(`${layer.name}: normalisation axis ${JSON.stringify(cfg.axis)}`);
+  const param = (kind: string, fill: number) => {
+    const w = cfg[kind === 'gamma' ? 'scale' : 'center'] === false ? undefined : weight(layer, kind);
+    return w ? g.weight(`${layer.name}/${kind}`, w) : g.const(`${layer.name}/${kind}`, new Float32Array(channels).fill(fill), [channels]);
+  };
+  const inputs = [x, param('gamma', 1), param('beta', 0), g.weight(`${layer.name}/moving_mean`, weight(layer, 'moving_mean')!), g.weight(`${layer.name}/moving_variance`, weight(layer, 'moving_variance')!)];
+  return g.node(layer.name, 'FusedBatchNormV3', inputs, {
+    ...FLOAT_T, U: attr.type(DT_FLOAT), epsilon: attr.float(Number(cfg.epsilon)), data_format: attr.string('NHWC'), is_training: attr.bool(false),
+  });
+}
+
+export interface ModelGraph {
+  graphDef: Message;
+  /** Placeholder names, one per model input, in order (feed as `name:0`). */
+  inputs: string[];
+  /**
+   * The weights (BatchNorm already folded in), each fed to its placeholder at every run. A snapshot: the
+   * tensors are kept (tf.keep) and owned by the graph's user, who disposes them with {@link disposeGraph}.
+   */
+  weights: WeightFeed[];
+  /** Output node names, one per model output, in order (fetch as `name:0`). */
+  outputs: string[];
+  /** Model inputs' shapes (batch dimension -1). */
+  inputShapes: number[][];
+  outputShapes: number[][];
+}
+
+/** The forward graph of a model for training, in a builder that the loss, gradients and optimizer extend. */
+export interface TrainingGraph {
+  builder: GraphBuilder;
+  inputs: string[];
+  /** Output node names (Identity of each model output). */
+  outputs: string[];
+  inputShapes: number[][];
+  outputShapes: number[][];
+  /** Session variables, one per TF.js variable the model reads. */
+  variables: GraphVariable[];
+  /** Dropout masks to feed at each training step (ones for evaluation). */
+  masks: MaskFeed[];
+  /** The forward nodes, in the order they were emitted (a topological order). */
+  records: OpRecord[];
 }
 
 /**
@@ -358,18 +342,25 @@ function emitLayer(g: GraphBuilder, layer: Layer, inputs: Value[], single: boole
  * layers it does not translate (the caller then runs the model with TF.js).
  */
 export function modelGraph(model: tf.LayersModel): ModelGraph {
-  const g = new GraphBuilder();
+  const g = new GraphBuilder('inference');
   try {
     // Folding makes intermediate tensors; only the kept weight snapshots outlive the scope.
-    let graph: ModelGraph | undefined;
+    let io: GraphIo | undefined;
     tf.tidy(() => {
-      graph = buildGraph(model, g);
+      io = buildGraph(model, g);
     });
-    return graph!;
+    return { graphDef: g.graphDef(), weights: g.weights, ...io! };
   } catch (err) {
     tf.dispose(g.weights.map((w) => w.tensor));
     throw err;
   }
+}
+
+/** The forward graph of `model` for training (weights as session variables, dropout masks fed). */
+export function trainingGraph(model: tf.LayersModel): TrainingGraph {
+  const g = new GraphBuilder('training');
+  const io = buildGraph(model, g);
+  return { builder: g, ...io, variables: g.variables, masks: g.masks, records: [...g.records] };
 }
 
 /** Frees the weight snapshots of a graph. */
@@ -377,9 +368,18 @@ export function disposeGraph(graph: ModelGraph): void {
   tf.dispose(graph.weights.map((w) => w.tensor));
 }
 
-function buildGraph(model: tf.LayersModel, g: GraphBuilder): ModelGraph {
+interface GraphIo {
+  inputs: string[];
+  outputs: string[];
+  inputShapes: number[][];
+  outputShapes: number[][];
+}
+
+function buildGraph(model: tf.LayersModel, g: GraphBuilder): GraphIo {
+  const e = new Emitter(g);
   const inputIds = new Map(model.inputs.map((t, i) => [t.id, i]));
   const nodeOf = (t: GraphTensor) => (t.sourceLayer as unknown as { inboundNodes: GraphNode[] }).inboundNodes[t.nodeIndex];
+  const dims = (t: tf.SymbolicTensor) => t.shape.map((d) => d ?? -1);
 
   // Consumers of each tensor, so a convolution is folded only into a BatchNormalization that is its sole user.
   const uses = new Map<number, number>();
@@ -399,8 +399,7 @@ function buildGraph(model: tf.LayersModel, g: GraphBuilder): ModelGraph {
   const values = new Map<number, Value>();
   const inputs = model.inputs.map((t, i) => {
     if (t.dtype !== 'float32') throw new UnsupportedGraphError(`input ${i} has dtype ${t.dtype}`);
-    const shape = t.shape.map((d) => d ?? -1);
-    const name = g.node(`input_${i}`, 'Placeholder', [], { dtype: attr.type(DT_FLOAT), shape: attr.shape(shape) });
+    const name = g.placeholder(`input_${i}`, dims(t));
     values.set(t.id, name);
     return name;
   });
@@ -422,39 +421,22 @@ function buildGraph(model: tf.LayersModel, g: GraphBuilder): ModelGraph {
       todo.pop();
       const layer = t.sourceLayer as Layer;
       if (t.tensorIndex !== 0) throw new UnsupportedGraphError(`${layer.name}: layers with several outputs`);
-      const v = emitLayer(g, layer, ins.map((i) => values.get(i.id)!), ins.map((i) => uses.get(i.id) === 1), t.shape.map((d) => d ?? -1));
-      values.set(t.id, v);
+      values.set(t.id, emitLayer(e, {
+        layer, inputs: ins.map((i) => values.get(i.id)!), single: ins.map((i) => uses.get(i.id) === 1),
+        inShapes: ins.map(dims), outShape: dims(t),
+      }));
     }
     return values.get(root.id)!;
   };
-  const outputs = (model.outputs as GraphTensor[]).map((o, i) =>
-    g.node(`output_${i}`, 'Identity', [g.materialize(emit(o))], { T: attr.type(DT_FLOAT) }));
-
-  const graphDef = new Message();
-  for (const n of g.nodes) graphDef.message(1, n);
-  // VersionDef: producer of TF 2.x graphs; no minimum consumer.
-  graphDef.message(4, new Message().int(1, 1882).int(2, 0));
-  return {
-    graphDef,
-    inputs,
-    weights: g.weights,
-    outputs,
-    inputShapes: model.inputs.map((t) => t.shape.map((d) => d ?? -1)),
-    outputShapes: model.outputs.map((t) => t.shape.map((d) => d ?? -1)),
-  };
+  const outputs = (model.outputs as GraphTensor[]).map((o, i) => g.node(`output_${i}`, 'Identity', [e.materialize(emit(o))], FLOAT_T));
+  return { inputs, outputs, inputShapes: model.inputs.map(dims), outputShapes: model.outputs.map(dims) };
 }
 
 /** A SavedModel (tag `serve`, signature `serving_default`) holding `graph`, as saved_model.pb bytes. */
 export function savedModelProto(graph: ModelGraph): Uint8Array {
-  const tensorInfo = (name: string, shape: number[]) =>
-    new Message().string(1, `${name}:0`).int(2, DT_FLOAT).message(3, shapeProto(shape));
-  const signature = new Message();
-  graph.inputs.forEach((n, i) => signature.mapEntry(1, n, tensorInfo(n, graph.inputShapes[i])));
-  graph.outputs.forEach((n, i) => signature.mapEntry(2, n, tensorInfo(n, graph.outputShapes[i])));
-  signature.string(3, 'tensorflow/serving/predict');
-  const metaGraph = new Message()
-    .message(1, new Message().string(4, 'serve'))
-    .message(2, graph.graphDef)
-    .mapEntry(5, 'serving_default', signature);
-  return new Message().int(1, 1).message(2, metaGraph).finish();
+  return savedModelBytes(
+    graph.graphDef,
+    graph.inputs.map((name, i) => ({ name, shape: graph.inputShapes[i] })),
+    graph.outputs.map((name, i) => ({ name, shape: graph.outputShapes[i] })),
+  );
 }

@@ -27,10 +27,29 @@ export interface InferenceModel {
   dispose(): void;
 }
 
-interface NativeBackend {
+/** The SavedModel calls of tfjs-node's backend (not exported as a type we can import). */
+export interface NativeBackend {
   loadSavedModelMetaGraph(dir: string, tags: string): number;
   runSavedModel(id: number, inputs: tf.Tensor[], infos: { name: string; tfDtype: string }[], outputs: string[]): tf.Tensor[];
   deleteSavedModel(id: number): void;
+}
+
+/** A float32 feed of a session run, by node name. */
+export const floatFeed = (name: string) => ({ name: `${name}:0`, tfDtype: 'DT_FLOAT' });
+
+/**
+ * Loads saved_model.pb bytes as a session of the native backend (which must be active). The session holds
+ * the graph in memory; the temporary folder is only how TensorFlow's loader takes it.
+ */
+export function openGraphSession(savedModel: Uint8Array): { backend: NativeBackend; id: number } {
+  const backend = tf.backend() as unknown as NativeBackend;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-graph-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'saved_model.pb'), savedModel);
+    return { backend, id: backend.loadSavedModelMetaGraph(dir, 'serve') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface CompileOptions {
@@ -56,21 +75,15 @@ export function compileInference(model: tf.LayersModel, opts: CompileOptions = {
     if (err instanceof UnsupportedGraphError) return tfjsModel(model, `not translatable to a TensorFlow graph: ${err.message}`);
     throw err;
   }
-  const backend = tf.backend() as unknown as NativeBackend;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-graph-'));
-  let id: number;
+  let session;
   try {
-    fs.writeFileSync(path.join(dir, 'saved_model.pb'), savedModelProto(graph));
-    id = backend.loadSavedModelMetaGraph(dir, 'serve');
+    session = openGraphSession(savedModelProto(graph));
   } catch (err) {
     disposeGraph(graph);
     throw err;
-  } finally {
-    // The session holds the graph in memory; the folder is only how TensorFlow's loader takes it.
-    fs.rmSync(dir, { recursive: true, force: true });
   }
-  const feed = (name: string) => ({ name: `${name}:0`, tfDtype: 'DT_FLOAT' });
-  const infos = [...graph.inputs.map(feed), ...graph.weights.map((w) => feed(w.name))];
+  const { backend, id } = session;
+  const infos = [...graph.inputs.map(floatFeed), ...graph.weights.map((w) => floatFeed(w.name))];
   const weights = graph.weights.map((w) => w.tensor);
   const fetches = graph.outputs.map((n) => `${n}:0`);
   let disposed = false;

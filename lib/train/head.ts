@@ -37,11 +37,16 @@ export class SeededDropout extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return tf.clone(x);
     const step = typeof kwargs.noiseStep === 'number' ? kwargs.noiseStep : this.calls++;
+    return tf.tidy(() => tf.mul(x, tf.tensor(this.mask(x.size, step), x.shape)));
+  }
+
+  /** The mask of noise step `step` for `size` elements: 1 / (1 − rate) where kept, 0 where dropped. */
+  mask(size: number, step: number): Float32Array {
     const rng = new Rng(this.seed, step);
-    const mask = new Float32Array(x.size);
+    const mask = new Float32Array(size);
     const scale = 1 / (1 - this.rate);
     for (let i = 0; i < mask.length; i++) mask[i] = rng.next() >= this.rate ? scale : 0;
-    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape)));
+    return mask;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -14,6 +14,7 @@ import { readCsv, writeCsvAtomic } from '../io/csv';
 import { compileInference } from '../models/graph-inference';
 import { saveModel } from '../models/io';
 import { PROJECT_ROOT } from '../paths';
+import { adamInternals } from './adam-state';
 import { registryBackbone, type BackboneSource } from './backbone-source';
 import { loadLatestCheckpoint, saveCheckpoint, type TensorGroup } from './checkpoint';
 import { validateRunConfig, type PhaseConfig, type RunConfig } from './config';
@@ -248,7 +249,7 @@ async function execute(dir: string, record: RunRecord, split: Split, source: Bac
     };
     if (optimizer) {
       const slots = (await optimizer.getWeights()).map((w, i) => ({ name: i === 0 ? 'iter' : `slot_${i}`, tensor: w.tensor }));
-      const acc = adamPowers(optimizer);
+      const acc = adamInternals(optimizer);
       groups.optimizer = [...slots, { name: 'acc_beta1', tensor: acc.accBeta1 }, { name: 'acc_beta2', tensor: acc.accBeta2 }];
     }
     if (best.values) groups.best = best.values.map((t, i) => ({ name: `best_${i}`, tensor: t }));
@@ -301,7 +302,7 @@ async function execute(dir: string, record: RunRecord, split: Split, source: Bac
         await optimizer.setWeights(optimizerWeights.filter((w) => !w.name.startsWith('acc_beta')));
         // setWeights recomputes beta^t with pow(); the running products differ in the last bit, so put
         // back the exact values: a resumed run then matches an uninterrupted one bit for bit.
-        const powers = adamPowers(optimizer);
+        const powers = adamInternals(optimizer);
         for (const w of acc) (w.name === 'acc_beta1' ? powers.accBeta1 : powers.accBeta2).assign(w.tensor);
         optimizerWeights = null;
       }
@@ -365,11 +366,6 @@ async function execute(dir: string, record: RunRecord, split: Split, source: Bac
   } finally {
     await pool.close();
   }
-}
-
-/** Adam's running products beta1^t and beta2^t (private in TF.js, but part of the optimizer's exact state). */
-function adamPowers(optimizer: tf.AdamOptimizer): { accBeta1: tf.Variable; accBeta2: tf.Variable } {
-  return optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
 }
 
 async function* toAsync<T>(it: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {

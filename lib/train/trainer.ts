@@ -4,8 +4,10 @@ import { progress } from '../io/progress';
 import { EarlyStopping, ReduceLrOnPlateau, type EarlyStoppingState, type EpochLogs, type ReduceLrState } from './callbacks';
 import type { PhaseConfig } from './config';
 import type { ModelCut } from './graph';
+import { adamInternals } from './adam-state';
 import { disposeBatch, type Batch } from './phase-data';
 import { hashSeed } from './rng';
+import { compileTrainingStep, type TrainingStep } from './step';
 import type { TaskSpec } from './tasks';
 
 /** One row of history.csv. */
@@ -64,18 +66,14 @@ export function initialPhaseState(config: PhaseConfig): PhaseState {
 
 const fmt = (v: number) => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2));
 
-function apply(cut: ModelCut, inputs: tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor2D {
-  return cut.suffix.apply(inputs.length === 1 ? inputs[0] : inputs, kwargs) as tf.Tensor2D;
-}
-
 /** Mean loss and accuracy of the current weights over the validation batches. */
-async function evaluate(run: PhaseRun): Promise<{ loss: number; accuracy: number }> {
+async function evaluate(run: PhaseRun, steps: TrainingStep): Promise<{ loss: number; accuracy: number }> {
   let loss = 0;
   let correct = 0;
   let n = 0;
   for await (const batch of run.valBatches()) {
     const [l, c] = tf.tidy(() => {
-      const out = apply(run.cut, batch.inputs, { training: false });
+      const out = steps.predict(batch.inputs) as tf.Tensor2D;
       return [run.task.loss(batch.y, out).mul(batch.n), run.task.correct(batch.y, out).sum()];
     });
     loss += (await l.data())[0];
@@ -102,33 +100,42 @@ function nonFinite(run: PhaseRun, where: string, value: number): NonFiniteLossEr
  * stopping and learning-rate reduction on validation metrics, then the best weights restored.
  */
 export async function trainPhase(run: PhaseRun, state: PhaseState): Promise<void> {
+  const steps = compileTrainingStep(run.cut.suffix, {
+    vars: run.vars,
+    optimizer: run.optimizer,
+    loss: run.task.activation === 'sigmoid' ? 'binaryCrossentropy' : 'categoricalCrossentropy',
+    lossFn: (y, out) => run.task.loss(y as tf.Tensor2D, out as tf.Tensor2D),
+  });
+  if (!run.quiet) console.error(`phase ${run.index + 1}: training steps ${steps.engine === 'tensorflow-graph' ? 'run as one TensorFlow graph each' : `run as TF.js eager ops (${steps.reason})`}`);
+  try {
+    await trainEpochs(run, state, steps);
+  } finally {
+    steps.dispose();
+  }
+  const es = run.config.earlyStopping;
+  if (es?.restoreBest && run.best.values) {
+    run.vars.forEach((v, i) => v.assign(run.best.values![i]));
+  }
+}
+
+async function trainEpochs(run: PhaseRun, state: PhaseState, steps: TrainingStep): Promise<void> {
   const cfg = run.config;
   const es = cfg.earlyStopping ? new EarlyStopping(cfg.earlyStopping, state.earlyStopping ?? undefined) : null;
   const rlr = cfg.reduceLr ? new ReduceLrOnPlateau(cfg.reduceLr, state.reduceLr ?? undefined) : null;
   let lr = state.lr;
   for (let epoch = state.epoch; epoch < cfg.epochs && !state.stop; epoch++) {
     const started = Date.now();
-    (run.optimizer as unknown as { learningRate: number }).learningRate = lr;
+    adamInternals(run.optimizer).learningRate = lr;
     const bar = progress({ label: `phase ${run.index + 1} epoch ${epoch + 1}/${cfg.epochs}`, total: run.trainBatchCount, unit: 'batch', silent: run.quiet });
     let lossSum = 0;
     let correctSum = 0;
     let n = 0;
     let b = 0;
     for await (const batch of run.trainBatches(epoch)) {
-      let correct: tf.Tensor | undefined;
-      const noiseStep = hashSeed(run.seed, 'noise', run.index, epoch, b);
-      const cost = run.optimizer.minimize(
-        () => {
-          const out = apply(run.cut, batch.inputs, { training: true, noiseStep });
-          correct = tf.keep(run.task.correct(batch.y, out).sum());
-          return run.task.loss(batch.y, out);
-        },
-        true,
-        run.vars,
-      )!;
-      const loss = (await cost.data())[0];
-      const c = (await correct!.data())[0];
-      tf.dispose([cost, correct!]);
+      const { loss, output } = await steps.step(batch.inputs, batch.y, hashSeed(run.seed, 'noise', run.index, epoch, b));
+      const correct = tf.tidy(() => run.task.correct(batch.y, output as tf.Tensor2D).sum());
+      const c = (await correct.data())[0];
+      tf.dispose([output, correct]);
       disposeBatch(batch);
       if (!Number.isFinite(loss)) throw nonFinite(run, `epoch ${epoch + 1} batch ${b + 1}`, loss);
       lossSum += loss * batch.n;
@@ -137,7 +144,9 @@ export async function trainPhase(run: PhaseRun, state: PhaseState): Promise<void
       b++;
       bar.tick(1, `loss ${fmt(lossSum / n)} acc ${fmt(correctSum / n)}`);
     }
-    const val = await evaluate(run);
+    // Weights and optimizer state back into TF.js: the best-weights snapshot and the checkpoint read them.
+    await steps.sync();
+    const val = await evaluate(run, steps);
     if (!Number.isFinite(val.loss)) throw nonFinite(run, `epoch ${epoch + 1} validation`, val.loss);
     const logs: EpochLogs = { loss: lossSum / n, accuracy: correctSum / n, val_loss: val.loss, val_accuracy: val.accuracy };
     if (es) {
@@ -162,8 +171,5 @@ export async function trainPhase(run: PhaseRun, state: PhaseState): Promise<void
         (state.stop ? ' (early stop)' : ''),
     );
     await run.epochEnd(state, row);
-  }
-  if (es?.cfg.restoreBest && run.best.values) {
-    run.vars.forEach((v, i) => v.assign(run.best.values![i]));
   }
 }

@@ -1,0 +1,187 @@
+import { attr, DT_BOOL, DT_FLOAT, DT_INT32, FLOAT_T, UnsupportedGraphError, type GraphBuilder, type OpRecord } from './graph-builder';
+import type { Message } from './protobuf';
+
+/*
+ * Reverse-mode differentiation of the forward graphs graph-def.ts emits, as more GraphDef nodes: each forward
+ * op has the gradient TensorFlow's own Python registry gives it (Conv2D → Conv2DBackpropInput/Filter,
+ * FusedBatchNormV3 → FusedBatchNormGradV3, ReLU → ReluGrad, …), so the training step runs the same kernels as
+ * Keras's compiled train_step, in one graph that TensorFlow schedules in parallel. Only tensors that depend on
+ * a variable being trained get gradients: nothing flows into the input images.
+ */
+
+type Grad = string | undefined;
+/** Gradients of a node's inputs from the gradients of its outputs (`dy[k]` for output k); `need[i]`: input i wants one. */
+type Rule = (g: GraphBuilder, r: OpRecord, dy: Grad[], need: boolean[]) => Grad[];
+
+const pick = (r: OpRecord, keys: string[]): Record<string, Message> => {
+  const out: Record<string, Message> = {};
+  for (const k of keys) if (r.attrs[k]) out[k] = r.attrs[k];
+  return out;
+};
+/** A Mean or Max node of global pooling (graph-def gives those a count); anything else has no rule here. */
+function spatial(r: OpRecord): { count?: number } {
+  if (!r.meta?.count) throw new UnsupportedGraphError(`${r.name}: ${r.op} over other axes than the spatial ones`);
+  return r.meta;
+}
+
+/** [N, C] → [N, 1, 1, C], to broadcast a pooled tensor against the map it was pooled from. */
+function expand(g: GraphBuilder, r: OpRecord, x: string): string {
+  for (const k of [1, 2]) x = g.node(`${r.name}/grad_expand`, 'ExpandDims', [x, g.const(`${r.name}/grad_dim`, Int32Array.of(k), [])], { ...FLOAT_T, Tdim: attr.type(DT_INT32) });
+  return x;
+}
+
+const CONV_ATTRS = ['T', 'strides', 'padding', 'dilations', 'data_format'];
+const POOL_ATTRS = ['T', 'ksize', 'strides', 'padding', 'data_format'];
+
+/** Output k of node `name`, as an input reference. */
+const out = (name: string, k: number) => (k === 0 ? name : `${name}:${k}`);
+
+function convRule(inputOp: string, filterOp: string): Rule {
+  return (g, r, [dy], need) => {
+    const [x, w] = r.inputs;
+    const a = pick(r, CONV_ATTRS);
+    return [
+      need[0] ? g.node(`${r.name}/grad_input`, inputOp, [g.shapeOf(x), w, dy!], a) : undefined,
+      need[1] ? g.node(`${r.name}/grad_filter`, filterOp, [x, g.shapeOf(w), dy!], a) : undefined,
+    ];
+  };
+}
+
+/** y = f(x) whose gradient TensorFlow computes from (dy, y) in one kernel. */
+const fromOutput = (op: string): Rule => (g, r, [dy]) => [g.node(`${r.name}/grad`, op, [dy!, r.name], FLOAT_T)];
+
+const RULES: Record<string, Rule> = {
+  Identity: (_g, _r, [dy]) => [dy],
+  Conv2D: convRule('Conv2DBackpropInput', 'Conv2DBackpropFilter'),
+  DepthwiseConv2dNative: convRule('DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'),
+  BiasAdd: (g, r, [dy], need) => [dy, need[1] ? g.node(`${r.name}/grad_bias`, 'BiasAddGrad', [dy!], pick(r, ['T', 'data_format'])) : undefined],
+  MatMul: (g, r, [dy], need) => {
+    const [a, b] = r.inputs;
+    const mm = (name: string, x: string, y: string, ta: boolean, tb: boolean) =>
+      g.node(`${r.name}/${name}`, 'MatMul', [x, y], { ...FLOAT_T, transpose_a: attr.bool(ta), transpose_b: attr.bool(tb) });
+    return [need[0] ? mm('grad_a', dy!, b, false, true) : undefined, need[1] ? mm('grad_b', a, dy!, true, false) : undefined];
+  },
+  Relu: fromOutput('ReluGrad'),
+  Relu6: fromOutput('Relu6Grad'),
+  Elu: fromOutput('EluGrad'),
+  Selu: fromOutput('SeluGrad'),
+  // SigmoidGrad and TanhGrad take (y, dy).
+  Sigmoid: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'SigmoidGrad', [r.name, dy!], FLOAT_T)],
+  Tanh: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'TanhGrad', [r.name, dy!], FLOAT_T)],
+  Softplus: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'SoftplusGrad', [dy!, r.inputs[0]], FLOAT_T)],
+  Softmax: (g, r, [dy]) => {
+    // dx = (dy − Σ dy·y) · y over the last axis.
+    const dot = g.node(`${r.name}/grad_dot`, 'Sum', [g.node(`${r.name}/grad_mul`, 'Mul', [dy!, r.name], FLOAT_T), g.ints(`${r.name}/grad_axis`, [-1])], {
+      ...FLOAT_T, Tidx: attr.type(DT_INT32), keep_dims: attr.bool(true),
+    });
+    return [g.node(`${r.name}/grad`, 'Mul', [g.node(`${r.name}/grad_sub`, 'Sub', [dy!, dot], FLOAT_T), r.name], FLOAT_T)];
+  },
+  FusedBatchNormV3: (g, r, [dy]) => {
+    // With is_training=false, reserve spaces 1 and 2 are the moving mean and variance, as in TensorFlow's own gradient.
+    const [x, scale, , mean, variance] = r.inputs;
+    const n = g.node(`${r.name}/grad`, 'FusedBatchNormGradV3', [dy!, x, scale, mean, variance, out(r.name, 5)], pick(r, ['T', 'U', 'epsilon', 'data_format', 'is_training']));
+    return [n, out(n, 1), out(n, 2)];
+  },
+  MaxPool: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'MaxPoolGrad', [r.inputs[0], r.name, dy!], pick(r, POOL_ATTRS))],
+  AvgPool: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'AvgPoolGrad', [g.shapeOf(r.inputs[0]), dy!], pick(r, POOL_ATTRS))],
+  Mean: (g, r, [dy]) => {
+    // Global average pooling: every input position gets dy / (H·W).
+    const count = spatial(r).count!;
+    const wide = g.node(`${r.name}/grad_broadcast`, 'BroadcastTo', [expand(g, r, dy!), g.shapeOf(r.inputs[0])], { ...FLOAT_T, Tidx: attr.type(DT_INT32) });
+    return [g.node(`${r.name}/grad`, 'Mul', [wide, g.scalar(`${r.name}/grad_scale`, 1 / count)], FLOAT_T)];
+  },
+  Max: (g, r, [dy]) => {
+    // Global max pooling: dy goes to every position equal to the maximum (TF.js's gradient for max).
+    spatial(r);
+    const x = r.inputs[0];
+    const hit = g.node(`${r.name}/grad_hit`, 'Cast', [g.node(`${r.name}/grad_eq`, 'Equal', [x, expand(g, r, r.name)], { ...FLOAT_T, incompatible_shape_error: attr.bool(true) })], {
+      SrcT: attr.type(DT_BOOL), DstT: attr.type(DT_FLOAT), Truncate: attr.bool(false),
+    });
+    return [g.node(`${r.name}/grad`, 'Mul', [hit, expand(g, r, dy!)], FLOAT_T)];
+  },
+  // Same-shaped operands only: graph-def emits no broadcasting AddV2 or Mul in a training graph, except by
+  // constants and dropout masks, which get no gradient.
+  AddV2: (_g, _r, [dy]) => [dy, dy],
+  Mul: (g, r, [dy], need) => {
+    const [a, b] = r.inputs;
+    return [
+      need[0] ? g.node(`${r.name}/grad_a`, 'Mul', [dy!, b], FLOAT_T) : undefined,
+      need[1] ? g.node(`${r.name}/grad_b`, 'Mul', [dy!, a], FLOAT_T) : undefined,
+    ];
+  },
+  ConcatV2: (g, r, [dy]) => {
+    const splits = r.meta!.splits!;
+    const axis = r.inputs[r.inputs.length - 1];
+    const n = g.node(`${r.name}/grad`, 'SplitV', [dy!, g.ints(`${r.name}/grad_sizes`, splits), axis], {
+      ...FLOAT_T, num_split: attr.int(splits.length), Tlen: attr.type(DT_INT32),
+    });
+    return splits.map((_, k) => out(n, k));
+  },
+  Pad: (g, r, [dy]) => {
+    const edges = r.meta!.edges!;
+    return [g.node(`${r.name}/grad`, 'Slice', [dy!, g.ints(`${r.name}/grad_begin`, edges.map((e) => e[0])), g.shapeOf(r.inputs[0])], {
+      ...FLOAT_T, Index: attr.type(DT_INT32),
+    })];
+  },
+  Slice: (g, r, [dy]) => {
+    const edges = r.meta!.edges!;
+    return [g.node(`${r.name}/grad`, 'Pad', [dy!, g.const(`${r.name}/grad_paddings`, Int32Array.from(edges.flat()), [edges.length, 2])], {
+      ...FLOAT_T, Tpaddings: attr.type(DT_INT32),
+    })];
+  },
+  Reshape: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'Reshape', [dy!, g.shapeOf(r.inputs[0])], { ...FLOAT_T, Tshape: attr.type(DT_INT32) })],
+};
+
+/** Splits `node:k` into its node and output index. */
+function parseRef(ref: string): [string, number] {
+  const m = /^(.*):(\d+)$/.exec(ref);
+  return m ? [m[1], Number(m[2])] : [ref, 0];
+}
+
+/**
+ * Adds the backward pass to `g`: given the gradients `seeds` of some forward tensors (tensor name → gradient
+ * node), returns the gradient node of each tensor in `wrt` (undefined where `wrt` does not affect the seeds).
+ * `forward` is the forward pass in the order it was emitted. Throws {@link UnsupportedGraphError} for an op
+ * without a gradient rule on the path.
+ */
+export function addGradients(g: GraphBuilder, forward: readonly OpRecord[], seeds: ReadonlyMap<string, string>, wrt: readonly string[]): Grad[] {
+  const targets = new Set(wrt);
+  // Nodes whose value depends on a target: only they pass gradients on.
+  const depends = new Set<string>();
+  for (const r of forward) {
+    if (targets.has(r.name) || r.inputs.some((i) => depends.has(parseRef(i)[0]))) depends.add(r.name);
+  }
+  const pending = new Map<string, string[]>();
+  const add = (ref: string, grad: string) => {
+    const [node, k] = parseRef(ref);
+    const key = out(node, k);
+    const list = pending.get(key);
+    if (list) list.push(grad);
+    else pending.set(key, [grad]);
+  };
+  const total = (key: string): Grad => {
+    const list = pending.get(key);
+    if (!list) return undefined;
+    if (list.length === 1) return list[0];
+    const [node] = parseRef(key);
+    const sum = g.node(`${node}/grad_sum`, 'AddN', list, { ...FLOAT_T, N: attr.int(list.length) });
+    pending.set(key, [sum]);
+    return sum;
+  };
+  for (const [ref, grad] of seeds) add(ref, grad);
+
+  for (let i = forward.length - 1; i >= 0; i--) {
+    const r = forward[i];
+    if (!depends.has(r.name) || targets.has(r.name)) continue;
+    // Forward graphs only consume output 0 of every node (FusedBatchNormV3's others feed only its gradient).
+    const dy = total(r.name);
+    if (dy === undefined) continue;
+    const rule = RULES[r.op];
+    if (!rule) throw new UnsupportedGraphError(`no gradient for ${r.op} (${r.name})`);
+    const need = r.inputs.map((ref) => depends.has(parseRef(ref)[0]));
+    rule(g, r, [dy], need).forEach((grad, k) => {
+      if (grad !== undefined && need[k]) add(r.inputs[k], grad);
+    });
+  }
+  return wrt.map((w) => total(w));
+}
