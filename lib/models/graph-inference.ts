@@ -34,6 +34,17 @@ export interface NativeBackend {
   deleteSavedModel(id: number): void;
 }
 
+/** Throws a clear error unless `xs` fit a graph's input shapes (-1: any size). */
+export function checkInputs(model: string, shapes: number[][], xs: tf.Tensor[]): void {
+  if (xs.length !== shapes.length) throw new Error(`model '${model}' takes ${shapes.length} input(s), got ${xs.length}`);
+  xs.forEach((t, i) => {
+    const want = shapes[i];
+    if (t.rank !== want.length || want.some((d, j) => d >= 0 && d !== t.shape[j])) {
+      throw new Error(`model '${model}' input ${i}: expected shape [${want.map((d) => (d < 0 ? 'N' : d))}], got [${t.shape}]`);
+    }
+  });
+}
+
 /** A float32 feed of a session run, by node name. */
 export const floatFeed = (name: string) => ({ name: `${name}:0`, tfDtype: 'DT_FLOAT' });
 
@@ -92,13 +103,7 @@ export function compileInference(model: tf.LayersModel, opts: CompileOptions = {
     predict(x) {
       if (disposed) throw new Error(`inference model of '${model.name}' was disposed`);
       const xs = Array.isArray(x) ? x : [x];
-      if (xs.length !== graph.inputs.length) throw new Error(`model '${model.name}' takes ${graph.inputs.length} input(s), got ${xs.length}`);
-      xs.forEach((t, i) => {
-        const want = graph.inputShapes[i];
-        if (t.rank !== want.length || want.some((d, j) => d >= 0 && d !== t.shape[j])) {
-          throw new Error(`model '${model.name}' input ${i}: expected shape [${want.map((d) => (d < 0 ? 'N' : d))}], got [${t.shape}]`);
-        }
-      });
+      checkInputs(model.name, graph.inputShapes, xs);
       const cast = xs.map((t) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
       const out = backend.runSavedModel(id, [...cast, ...weights], infos, fetches);
       cast.forEach((t, i) => t !== xs[i] && t.dispose());

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attr, DT_FLOAT, DT_INT32, FLOAT_T, savedModelBytes, UnsupportedGraphError, type GraphBuilder } from '../models/graph-builder';
 import { trainingGraph } from '../models/graph-def';
 import { addGradients } from '../models/graph-gradients';
-import { floatFeed, openGraphSession } from '../models/graph-inference';
+import { checkInputs, floatFeed, openGraphSession } from '../models/graph-inference';
 import type { Message } from '../models/protobuf';
 import { adamInternals, type AdamSlot } from './adam-state';
 import type { SeededDropout } from './head';
@@ -125,14 +125,19 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
   let iterations = optimizer.iterations;
   let b1 = adam.accBeta1.dataSync()[0];
   let b2 = adam.accBeta2.dataSync()[0];
-  tf.tidy(() => {
-    const slotValue = (list: AdamSlot[], i: number) => list[i]?.variable ?? tf.zeros(trained[i].variable.shape);
-    const values = [...tg.variables.map((v) => v.variable as tf.Tensor), ...trained.flatMap((_, i) => [slotValue(adam.accumulatedFirstMoment, i), slotValue(adam.accumulatedSecondMoment, i)])];
-    tf.dispose(run(initFeeds.map((name, i) => [name, values[i]]), [initDone]));
-  });
+  try {
+    tf.tidy(() => {
+      const slotValue = (list: AdamSlot[], i: number) => list[i]?.variable ?? tf.zeros(trained[i].variable.shape);
+      const values = [...tg.variables.map((v) => v.variable as tf.Tensor), ...trained.flatMap((_, i) => [slotValue(adam.accumulatedFirstMoment, i), slotValue(adam.accumulatedSecondMoment, i)])];
+      tf.dispose(run(initFeeds.map((name, i) => [name, values[i]]), [initDone]));
+    });
+  } catch (err) {
+    backend.deleteSavedModel(id);
+    throw err;
+  }
 
   const batchFeeds = (inputs: tf.Tensor[], step: number | null): [string, tf.Tensor][] => {
-    if (inputs.length !== tg.inputs.length) throw new Error(`model '${model.name}' takes ${tg.inputs.length} input(s), got ${inputs.length}`);
+    checkInputs(model.name, tg.inputShapes, inputs);
     const n = inputs[0].shape[0];
     const masks = tg.masks.map((m): [string, tf.Tensor] => {
       const shape = [n, ...m.shape.slice(1)];
@@ -141,8 +146,14 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
     });
     return [...tg.inputs.map((name, i): [string, tf.Tensor] => [name, inputs[i]]), ...masks];
   };
-  /** Feeds made here (masks, casts, scalars): freed after the run; the caller's tensors are not. */
-  const owned = (feeds: [string, tf.Tensor][], given: tf.Tensor[]) => feeds.map((f) => f[1]).filter((t) => !given.includes(t));
+  /** Runs, then frees the feeds made here (masks, casts, scalars) but not the caller's tensors. */
+  const runOwned = (feeds: [string, tf.Tensor][], given: tf.Tensor[], fetches: string[]) => {
+    try {
+      return run(feeds, fetches);
+    } finally {
+      tf.dispose(feeds.map((f) => f[1]).filter((t) => !given.includes(t)));
+    }
+  };
   const float = (t: tf.Tensor) => (t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
   let disposed = false;
   const alive = () => {
@@ -153,17 +164,11 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
     engine: 'tensorflow-graph',
     async step(inputs, y, noiseStep) {
       alive();
-      const scalars = tf.tidy(() => {
-        // TF.js's own step: powers are the running float32 products, updated after the step.
-        const corr = Math.sqrt(1 - b2);
-        return [tf.scalar(adam.learningRate), tf.scalar(b1), tf.scalar(b2), tf.scalar(adam.epsilon * corr)];
-      });
-      const feeds: [string, tf.Tensor][] = [
-        ...batchFeeds(inputs.map(float), noiseStep), [labels, float(y)],
-        [lr, scalars[0]], [beta1Power, scalars[1]], [beta2Power, scalars[2]], [epsilon, scalars[3]],
-      ];
-      const [l, out] = run(feeds, [stepLoss, stepOutput]);
-      tf.dispose(owned(feeds, [...inputs, y]));
+      const feeds = batchFeeds(inputs.map(float), noiseStep);
+      // As TF.js's own step: the powers are running float32 products, advanced after the step.
+      feeds.push([labels, float(y)], [lr, tf.scalar(adam.learningRate)], [beta1Power, tf.scalar(b1)], [beta2Power, tf.scalar(b2)],
+        [epsilon, tf.scalar(adam.epsilon * Math.sqrt(1 - b2))]);
+      const [l, out] = runOwned(feeds, [...inputs, y], [stepLoss, stepOutput]);
       iterations++;
       b1 = Math.fround(b1 * Math.fround(adam.beta1));
       b2 = Math.fround(b2 * Math.fround(adam.beta2));
@@ -173,10 +178,7 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
     },
     predict(inputs) {
       alive();
-      const feeds = batchFeeds(inputs.map(float), null);
-      const [out] = run(feeds, [output]);
-      tf.dispose(owned(feeds, inputs));
-      return out;
+      return runOwned(batchFeeds(inputs.map(float), null), inputs, [output])[0];
     },
     async sync() {
       alive();
