@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { attr, DT_FLOAT, DT_INT32, FLOAT_T, GraphBuilder, savedModelBytes, UnsupportedGraphError, type GraphVariable, type MaskFeed, type OpRecord, type WeightFeed } from './graph-builder';
+import { attr, DT_FLOAT, DT_INT32, FLOAT_T, GraphBuilder, savedModelBytes, UnsupportedGraphError, type OpRecord, type WeightFeed } from './graph-builder';
 import { layerWeight } from './layers';
 import type { Message } from './protobuf';
 
@@ -321,7 +321,11 @@ export interface ModelGraph {
   outputShapes: number[][];
 }
 
-/** The forward graph of a model for training, in a builder that the loss, gradients and optimizer extend. */
+/**
+ * The forward graph of a model for training, in a builder that the loss, gradients and optimizer extend. The
+ * builder's `variables` (every session variable, including any added later) and `masks` (dropout masks to
+ * feed at each step, ones for evaluation) are the graph's state.
+ */
 export interface TrainingGraph {
   builder: GraphBuilder;
   inputs: string[];
@@ -329,10 +333,6 @@ export interface TrainingGraph {
   outputs: string[];
   inputShapes: number[][];
   outputShapes: number[][];
-  /** Session variables, one per TF.js variable the model reads. */
-  variables: GraphVariable[];
-  /** Dropout masks to feed at each training step (ones for evaluation). */
-  masks: MaskFeed[];
   /** The forward nodes, in the order they were emitted (a topological order). */
   records: OpRecord[];
 }
@@ -360,7 +360,7 @@ export function modelGraph(model: tf.LayersModel): ModelGraph {
 export function trainingGraph(model: tf.LayersModel): TrainingGraph {
   const g = new GraphBuilder('training');
   const io = buildGraph(model, g);
-  return { builder: g, ...io, variables: g.variables, masks: g.masks, records: [...g.records] };
+  return { builder: g, ...io, records: [...g.records] };
 }
 
 /** Frees the weight snapshots of a graph. */

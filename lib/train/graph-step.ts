@@ -105,7 +105,7 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
   const stepOutput = g.node('step/output', 'Identity', [output], FLOAT_T, undefined, applies);
 
   // Initialisation: every session variable from a fed value.
-  const all = [...tg.variables.map((v) => ({ handle: v.handle, shape: v.variable.shape })), ...slots.flatMap((s, i) => [
+  const all = [...g.variables.map((v) => ({ handle: v.handle, shape: v.variable.shape })), ...slots.flatMap((s, i) => [
     { handle: s.m, shape: trained[i].variable.shape }, { handle: s.v, shape: trained[i].variable.shape },
   ])];
   const initFeeds = all.map((v) => g.placeholder(`${v.handle}/init`, v.shape));
@@ -128,7 +128,7 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
   try {
     tf.tidy(() => {
       const slotValue = (list: AdamSlot[], i: number) => list[i]?.variable ?? tf.zeros(trained[i].variable.shape);
-      const values = [...tg.variables.map((v) => v.variable as tf.Tensor), ...trained.flatMap((_, i) => [slotValue(adam.accumulatedFirstMoment, i), slotValue(adam.accumulatedSecondMoment, i)])];
+      const values = [...g.variables.map((v) => v.variable as tf.Tensor), ...trained.flatMap((_, i) => [slotValue(adam.accumulatedFirstMoment, i), slotValue(adam.accumulatedSecondMoment, i)])];
       tf.dispose(run(initFeeds.map((name, i) => [name, values[i]]), [initDone]));
     });
   } catch (err) {
@@ -139,7 +139,7 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
   const batchFeeds = (inputs: tf.Tensor[], step: number | null): [string, tf.Tensor][] => {
     checkInputs(model.name, tg.inputShapes, inputs);
     const n = inputs[0].shape[0];
-    const masks = tg.masks.map((m): [string, tf.Tensor] => {
+    const masks = g.masks.map((m): [string, tf.Tensor] => {
       const shape = [n, ...m.shape.slice(1)];
       const size = shape.reduce((a, b) => a * b, 1);
       return [m.name, step === null ? tf.ones(shape) : tf.tensor((m.layer as SeededDropout).mask(size, step), shape)];
