@@ -15,7 +15,10 @@ import { compileTrainingStep, type LossKind, type TrainingStep } from '../../lib
 import { taskSpec } from '../../lib/train/tasks';
 import { relativeDiff } from '../models/parity';
 
-const skip = process.env.CXR_SKIP_NATIVE_TESTS === '1' ? 'CXR_SKIP_NATIVE_TESTS=1' : false;
+// The graph engine is experimental: repeated sessions in one process have crashed with heap corruption
+// (about one run of this file in two), so these tests run only with CXR_GRAPH_TRAINING=1.
+const skip = process.env.CXR_SKIP_NATIVE_TESTS === '1' ? 'CXR_SKIP_NATIVE_TESTS=1'
+  : process.env.CXR_GRAPH_TRAINING !== '1' ? 'graph training is experimental (CXR_GRAPH_TRAINING=1 runs these tests)' : false;
 
 before(async () => {
   if (!skip) await initBackend({ backend: 'tensorflow', quiet: true });
@@ -206,10 +209,10 @@ test('a layer without a training translation falls back to TF.js eager steps and
   const model = tf.model({ inputs: x, outputs: apply(tf.layers.dense({ units: 1, activation: 'sigmoid' }), h) });
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const opts = { vars, optimizer: tf.train.adam(0.01), loss: 'binaryCrossentropy' as const, lossFn: (y: tf.Tensor, p: tf.Tensor) => taskSpec('binary').loss(y as tf.Tensor2D, p as tf.Tensor2D) };
-  const steps = compileTrainingStep(model, opts);
+  const steps = compileTrainingStep(model, { ...opts, graph: true });
   assert.equal(steps.engine, 'tfjs');
   assert.match(steps.reason ?? '', /plain_dropout: Dropout in training \(only SeededDropout\)/);
   const r = await steps.step([tf.ones([2, 4])], tf.ones([2, 1]), 0);
   assert.ok(Number.isFinite(r.loss));
-  assert.equal(compileTrainingStep(model, { ...opts, graph: false }).reason, 'graph training turned off');
+  assert.match(compileTrainingStep(model, { ...opts, graph: false }).reason ?? '', /graph training is experimental and off/);
 });
