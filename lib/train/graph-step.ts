@@ -104,12 +104,16 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
   const stepLoss = g.node('step/loss', 'Identity', [loss], FLOAT_T, undefined, applies);
   const stepOutput = g.node('step/output', 'Identity', [output], FLOAT_T, undefined, applies);
 
-  // Initialisation: every session variable from a fed value.
+  // Initialisation: every session variable from a fed value, deep-copied. AssignVariableOp would otherwise keep
+  // the fed buffer, which tfjs-node may have wrapped around JavaScript memory; once Adam copies-on-write, the last
+  // reference to it drops on a TensorFlow worker thread, whose call back into Node.js corrupts the heap.
   const all = [...g.variables.map((v) => ({ handle: v.handle, shape: v.variable.shape })), ...slots.flatMap((s, i) => [
     { handle: s.m, shape: trained[i].variable.shape }, { handle: s.v, shape: trained[i].variable.shape },
   ])];
   const initFeeds = all.map((v) => g.placeholder(`${v.handle}/init`, v.shape));
-  const assigns = all.map((v, i) => g.node(`${v.handle}/assign`, 'AssignVariableOp', [v.handle, initFeeds[i]], { dtype: attr.type(DT_FLOAT) }));
+  const assigns = all.map((v, i) => g.node(`${v.handle}/assign`, 'AssignVariableOp', [
+    v.handle, g.node(`${v.handle}/init_copy`, 'DeepCopy', [initFeeds[i]], FLOAT_T),
+  ], { dtype: attr.type(DT_FLOAT) }));
   const initDone = g.node('init/done', 'Identity', [g.scalar('init/zero', 0)], FLOAT_T, undefined, assigns);
   const slotReads = slots.flatMap((s) => [g.readResource(s.m), g.readResource(s.v)]);
 

@@ -36,11 +36,7 @@ export interface TrainingStepOptions {
   loss: LossKind;
   /** The TF.js form of `loss`, for the eager engine. */
   lossFn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
-  /**
-   * Use the graph engine (experimental, off by default; CXR_GRAPH_TRAINING=1 does the same). Repeated
-   * graph sessions in one process have crashed it with heap corruption (about one run in two of
-   * test/train/graph-step.test.ts), cause not yet found, so TF.js's eager ops are the default.
-   */
+  /** `false`: TF.js's eager ops even where the graph engine is available (CXR_GRAPH_TRAINING=0 does the same). */
   graph?: boolean;
 }
 
@@ -67,12 +63,12 @@ function eagerStep(model: tf.LayersModel, opts: TrainingStepOptions, reason: str
 }
 
 /**
- * Training steps for `model`: TF.js's eager ops, or, when asked for (experimental), one TensorFlow graph per
- * step on the `tensorflow` backend (as Keras runs train_step), with the eager ops taking over (saying why) on
- * other backends or for a layer the graph translation does not cover.
+ * Training steps for `model` on the fastest engine available: one TensorFlow graph per step on the
+ * `tensorflow` backend (as Keras runs train_step), else TF.js's eager ops, which also take over (saying why)
+ * for a layer the graph translation does not cover.
  */
 export function compileTrainingStep(model: tf.LayersModel, opts: TrainingStepOptions): TrainingStep {
-  if (!(opts.graph ?? process.env.CXR_GRAPH_TRAINING === '1')) return eagerStep(model, opts, 'graph training is experimental and off (CXR_GRAPH_TRAINING=1 turns it on)');
+  if (opts.graph === false || process.env.CXR_GRAPH_TRAINING === '0') return eagerStep(model, opts, 'graph training turned off');
   if (tf.getBackend() !== 'tensorflow') return eagerStep(model, opts, `backend is ${tf.getBackend()}, not tensorflow`);
   try {
     return graphTrainingStep(model, opts.vars, opts.optimizer, opts.loss);
