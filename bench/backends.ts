@@ -1,7 +1,7 @@
 // ResNet-50 (224x224, batch 8): inference and one Adam training step on each available TensorFlow.js backend,
 // and Keras ResNet50(weights=None) on TensorFlow CPU in the same run. Prints img/s for each; the last line is
 // `ratio <tfjs-node training img/s / Keras training img/s>`, where tfjs-node training is what `cxr train` runs on
-// that backend: the training step as one TensorFlow graph (lib/train/graph-step.ts). TF.js's eager
+// that backend: the training step as one TensorFlow graph (lib/graph/train-step.ts). TF.js's eager
 // trainOnBatch is printed too.
 //   npm run bench:backends [-- --iters N] [--backends tensorflow,wasm,cpu]
 import { spawnSync } from 'node:child_process';
@@ -32,7 +32,7 @@ async function worker(name: BackendChoice): Promise<Rates> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../lib/backend');
   const { resnet50 } = await import('../lib/models/resnet');
-  const { compileInference } = await import('../lib/models/graph-inference');
+  const { compileInference } = await import('../lib/graph/inference');
   const { compileTrainingStep } = await import('../lib/train/step');
   await initBackend({ backend: name, quiet: true });
   // Pure JS needs ~10 s per image: one small batch of inference is all it can give in a benchmark.

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { compileInference, type InferenceEngine } from '../lib/models/graph-inference';
+import { compileInference, type InferenceEngine } from '../lib/graph/inference';
 import { BACKBONE_NAMES, getBackbone } from '../lib/models/registry';
 import { PROJECT_ROOT, projectPython } from '../lib/paths';
 

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getBackbone } from '../models/registry';
-import { cutModel } from '../train/graph';
+import { cutModel } from '../models/cut';
 import { HEAD_POOL_LAYER } from '../train/head';
 import { modelInput, runImageBatches, type RunModel } from './run-model';
 import type { ImageSample } from './evaluate';

@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { InputFileError } from '../errors';
-import { compileInference, type InferenceModel } from '../models/graph-inference';
+import { compileInference, type InferenceModel } from '../graph/inference';
 import { loadModel } from '../models/io';
 import { preprocessInput } from '../models/preprocess';
 import type { RunConfig } from '../train/config';
 import '../train/head'; // registers SeededDropout for loading
-import { ImagePool } from '../train/image-pool';
-import { imageBatches, type ImageBatch } from '../train/pipeline';
+import { ImagePool } from '../data/input/image-pool';
+import { imageBatches, type ImageBatch } from '../data/input/pipeline';
 import { readRunRecord } from '../train/run';
 import { taskSpec, type TaskSpec } from '../train/tasks';
 

@@ -3,7 +3,7 @@ import { DEFAULT_ENHANCE, type EnhanceOptions } from '../enhance/pipeline';
 import type { Task } from '../data/labels';
 import type { SplitFractions } from '../data/types';
 import type { PreprocessMode } from '../models/types';
-import { STUDY_AUGMENT, type AugmentConfig } from './augment';
+import { STUDY_AUGMENT, type AugmentConfig } from '../data/input/augment';
 import { HEAD_POOL_LAYER, STUDY_HEAD, type HeadConfig } from './head';
 
 export type ProfileName = 'paper' | 'quick' | 'tiny';

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../data/types';
 import type { EnhanceOptions } from '../enhance/pipeline';
 import { progress } from '../io/progress';
-import { compileInference, type InferenceModel } from '../models/graph-inference';
+import { compileInference, type InferenceModel } from '../graph/inference';
 import { preprocessInput } from '../models/preprocess';
 import type { PreprocessMode } from '../models/types';
-import { drawAugment, type AugmentConfig, type AugmentParams } from './augment';
+import { drawAugment, type AugmentConfig, type AugmentParams } from '../data/input/augment';
 import type { FeatureStore } from './feature-cache';
-import type { ImagePool } from './image-pool';
-import { imageBatches, type FeedItem } from './pipeline';
+import type { ImagePool } from '../data/input/image-pool';
+import { imageBatches, type FeedItem } from '../data/input/pipeline';
 import { Rng } from './rng';
 
 /** A batch ready for the trainable part: its inputs (the crossing tensors of the cut, or images) and targets. */

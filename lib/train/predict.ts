@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputFileError } from '../errors';
-import { compileInference } from '../models/graph-inference';
+import { compileInference } from '../graph/inference';
 import { loadModel } from '../models/io';
 import { preprocessInput } from '../models/preprocess';
 import './head'; // registers SeededDropout for loading
-import { loadTrainingImage } from './images';
+import { loadTrainingImage } from '../data/input/images';
 import { readRunRecord } from './run';
 import { predictedClass, taskSpec } from './tasks';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { UnsupportedGraphError } from '../models/graph-builder';
-import { graphTrainingStep } from './graph-step';
+import { UnsupportedGraphError } from '../graph/builder';
+import { graphTrainingStep } from '../graph/train-step';
 
 /** The losses a training step computes (Keras's, with predictions clipped to [ε, 1 − ε]). */
 export type LossKind = 'binaryCrossentropy' | 'categoricalCrossentropy';

@@ -9,7 +9,7 @@ import { initBackend } from '../../lib/backend';
 import type { Label } from '../../lib/data/labels';
 import { applyMask, insideBorder, LUNG_BOX, occlusionMask, occlusionTest, standardVariants } from '../../lib/eval/occlusion';
 import { modelInput, runImageBatches, type RunModel } from '../../lib/eval/run-model';
-import { compileInference } from '../../lib/models/graph-inference';
+import { compileInference } from '../../lib/graph/inference';
 import { makeRunConfig } from '../../lib/train/config';
 import { Rng } from '../../lib/train/rng';
 import { taskSpec } from '../../lib/train/tasks';

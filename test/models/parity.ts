@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PROJECT_ROOT, cacheDir, projectPython } from '../../lib/paths';
 import assert from 'node:assert/strict';
 import { weightedLayers } from '../../lib/models/assign-weights';
-import { compileInference } from '../../lib/models/graph-inference';
+import { compileInference } from '../../lib/graph/inference';
 import { loadKerasH5Weights } from '../../lib/models/h5-weights';
 import { preprocessInput } from '../../lib/models/preprocess';
 import type { BackboneName, Pooling, PreprocessMode } from '../../lib/models/types';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { EarlyStopping, ReduceLrOnPlateau } from '../../lib/train/callbacks';
 import { FeatureStore } from '../../lib/train/feature-cache';
-import { cutModel, setTrainableLayers, trainableVariables } from '../../lib/train/graph';
+import { cutModel, setTrainableLayers, trainableVariables } from '../../lib/models/cut';
 import { attachHead, HEAD_POOL_LAYER, SeededDropout, STUDY_HEAD } from '../../lib/train/head';
 import { hashSeed, Rng, withSeededMathRandom } from '../../lib/train/rng';
 import { taskSpec } from '../../lib/train/tasks';

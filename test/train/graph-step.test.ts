@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { CustomScaleLayer } from '../../lib/models/layers';
 import { frozenBatchNorm } from '../../lib/models/layers-bn';
-import { adamInternals } from '../../lib/train/adam-state';
+import { adamInternals } from '../../lib/graph/adam-state';
 import { BACKBONE_NAMES, getBackbone } from '../../lib/models/registry';
 import { attachHead, SeededDropout, STUDY_HEAD } from '../../lib/train/head';
 import { compileTrainingStep, type LossKind, type TrainingStep } from '../../lib/train/step';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
-import { decodeImage } from '../data/decode';
-import { enhance, type EnhanceOptions } from '../enhance/pipeline';
-import { InputFileError, describeError } from '../errors';
+import { decodeImage } from '../decode';
+import { enhance, type EnhanceOptions } from '../../enhance/pipeline';
+import { InputFileError, describeError } from '../../errors';
 import { augmentImage, type AugmentParams } from './augment';
 
 /** How one image becomes network input (before the backbone's preprocessing). */

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { attr, DT_FLOAT, DT_INT32, FLOAT_T, GraphBuilder, savedModelBytes, UnsupportedGraphError, type OpRecord, type WeightFeed } from './graph-builder';
-import { layerWeight } from './layers';
+import { attr, DT_FLOAT, DT_INT32, FLOAT_T, GraphBuilder, savedModelBytes, UnsupportedGraphError, type OpRecord, type WeightFeed } from './builder';
+import { layerWeight } from '../models/layers';
 import type { Message } from './protobuf';
 
-export { UnsupportedGraphError, type WeightFeed } from './graph-builder';
+export { UnsupportedGraphError, type WeightFeed } from './builder';
 
 /*
  * Translates a functional TF.js LayersModel into a TensorFlow GraphDef. TensorFlow then runs it the way

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { attr, DT_FLOAT, DT_INT32, FLOAT_T, savedModelBytes, UnsupportedGraphError, type GraphBuilder } from '../models/graph-builder';
-import { trainingGraph } from '../models/graph-def';
-import { addGradients } from '../models/graph-gradients';
-import { checkInputs, floatFeed, openGraphSession } from '../models/graph-inference';
-import type { Message } from '../models/protobuf';
+import { attr, DT_FLOAT, DT_INT32, FLOAT_T, savedModelBytes, UnsupportedGraphError, type GraphBuilder } from './builder';
+import { trainingGraph } from './def';
+import { addGradients } from './gradients';
+import { checkInputs, floatFeed, openGraphSession } from './inference';
+import type { Message } from './protobuf';
 import { adamInternals, type AdamSlot } from './adam-state';
-import type { SeededDropout } from './head';
-import type { LossKind, TrainingStep } from './step';
+import type { SeededDropout } from '../train/head';
+import type { LossKind, TrainingStep } from '../train/step';
 
 /*
  * The training step as one TensorFlow graph, the way Keras runs train_step: forward pass, loss, backward pass

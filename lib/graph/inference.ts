@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { disposeGraph, modelGraph, savedModelProto, UnsupportedGraphError } from './graph-def';
+import { disposeGraph, modelGraph, savedModelProto, UnsupportedGraphError } from './def';
 
 /*
  * Inference through a TensorFlow graph session on the native backend. TF.js runs a LayersModel one eager

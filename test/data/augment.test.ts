@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { augmentImage, drawAugment, STUDY_AUGMENT } from '../../lib/train/augment';
+import { augmentImage, drawAugment, STUDY_AUGMENT } from '../../lib/data/input/augment';
 import { Rng } from '../../lib/train/rng';
 import { projectPython } from '../../lib/paths';
 import { tempDir } from './helpers';

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { decodeImage } from '../../lib/data/decode';
 import { DEFAULT_ENHANCE } from '../../lib/enhance/pipeline';
 import { InputFileError } from '../../lib/errors';
-import { ImagePool } from '../../lib/train/image-pool';
-import { imageBatches, type FeedItem } from '../../lib/train/pipeline';
+import { ImagePool } from '../../lib/data/input/image-pool';
+import { imageBatches, type FeedItem } from '../../lib/data/input/pipeline';
 import { makeSyntheticDataset, tempDir } from './helpers';
 
 async function collect(items: FeedItem[], workers: number, enhance: typeof DEFAULT_ENHANCE | null) {

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { describeError } from '../errors';
+import { describeError } from '../../errors';
 import { loadTrainingImage, type ImageJob } from './images';
 
 /** Worker side of ImagePool: one message per image, answered with the pixels (transferred) or an error line. */

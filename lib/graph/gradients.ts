@@ -1,4 +1,4 @@
-import { attr, DT_BOOL, DT_FLOAT, DT_INT32, FLOAT_T, UnsupportedGraphError, type GraphBuilder, type OpRecord } from './graph-builder';
+import { attr, DT_BOOL, DT_FLOAT, DT_INT32, FLOAT_T, UnsupportedGraphError, type GraphBuilder, type OpRecord } from './builder';
 import type { Message } from './protobuf';
 
 /*

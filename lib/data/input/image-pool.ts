@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CxrError, InputFileError } from '../errors';
+import { CxrError, InputFileError } from '../../errors';
 import { loadTrainingImage, type ImageJob, type LoadedImage } from './images';
 
 interface Pending {

@@ -1,4 +1,4 @@
-import type { Rng } from './rng';
+import type { Rng } from '../../train/rng';
 
 /** The study's augmentation: Keras `RandomFlip('horizontal')` then `RandomRotation(rotation)` with reflect fill. */
 export interface AugmentConfig {

@@ -1,4 +1,4 @@
-import type { EnhanceOptions } from '../enhance/pipeline';
+import type { EnhanceOptions } from '../../enhance/pipeline';
 import type { AugmentParams } from './augment';
 import type { ImagePool } from './image-pool';
 
