@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { augmentImage, drawAugment, STUDY_AUGMENT } from '../../lib/data/input/augment';
 import { Rng } from '../../lib/train/rng';
 import { projectPython } from '../../lib/paths';
-import { tempDir } from './helpers';
+import { tempDir } from '../train/helpers';
 
 /** A deterministic, non-symmetric test image: w×h×c float values 0–255. */
 function pattern(w: number, h: number, c: number): Float32Array {

@@ -7,7 +7,7 @@ import { DEFAULT_ENHANCE } from '../../lib/enhance/pipeline';
 import { InputFileError } from '../../lib/errors';
 import { ImagePool } from '../../lib/data/input/image-pool';
 import { imageBatches, type FeedItem } from '../../lib/data/input/pipeline';
-import { makeSyntheticDataset, tempDir } from './helpers';
+import { makeSyntheticDataset, tempDir } from '../train/helpers';
 
 async function collect(items: FeedItem[], workers: number, enhance: typeof DEFAULT_ENHANCE | null) {
   const pool = new ImagePool(workers);
