@@ -21,7 +21,7 @@ import { cutModel, setTrainableLayers, trainableVariables } from '../lib/models/
 import { HEAD_POOL_LAYER } from '../lib/train/head';
 import { ImagePool } from '../lib/data/input/image-pool';
 import { cachedBatches, ensureFeatures, streamBatches, type Example, type ImageSettings } from '../lib/train/phase-data';
-import { Rng } from '../lib/train/rng';
+import { Rng } from '../lib/random';
 import { buildRunModel, limitSamples } from '../lib/train/run';
 import { taskSpec } from '../lib/train/tasks';
 import { initialPhaseState, trainPhase } from '../lib/train/trainer';

@@ -1,6 +1,5 @@
 import { mulberry32 } from '../random';
 
-export { mulberry32 };
 /**
  * Percentile bootstrap confidence intervals that resample patients, not images: images of one patient are
  * correlated, and treating them as independent would make intervals falsely narrow.

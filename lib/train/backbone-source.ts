@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { InputFileError } from '../errors';
 import { getBackbone, loadBackbone } from '../models/registry';
 import type { PreprocessMode } from '../models/types';
-import { withSeededMathRandom } from './rng';
+import { withSeededMathRandom } from '../random';
 
 /** What training needs from a backbone: how to build it with its weights, and how to name those weights. */
 export interface BackboneSource {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { hashSeed, Rng } from './rng';
+import { hashSeed, Rng } from '../random';
 import type { TaskSpec } from './tasks';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;

@@ -9,7 +9,7 @@ import { drawAugment, type AugmentConfig, type AugmentParams } from '../data/inp
 import type { FeatureStore } from './feature-cache';
 import type { ImagePool } from '../data/input/image-pool';
 import { imageBatches, type FeedItem } from '../data/input/pipeline';
-import { Rng } from './rng';
+import { Rng } from '../random';
 
 /** A batch ready for the trainable part: its inputs (the crossing tensors of the cut, or images) and targets. */
 export interface Batch {

@@ -24,7 +24,7 @@ import { attachHead } from './head';
 import { ImagePool } from '../data/input/image-pool';
 import { cachedBatches, ensureFeatures, streamBatches, type Batch, type Example, type FeatureRequest, type ImageSettings } from './phase-data';
 import { drawAugment } from '../data/input/augment';
-import { Rng } from './rng';
+import { Rng } from '../random';
 import { predictedClass, taskLabel, taskSpec, type TaskSpec } from './tasks';
 import { initialPhaseState, trainPhase, type HistoryRow, type PhaseState } from './trainer';
 

@@ -6,7 +6,7 @@ import type { PhaseConfig } from './config';
 import type { ModelCut } from '../models/cut';
 import { adamInternals } from '../graph/adam-state';
 import { disposeBatch, type Batch } from './phase-data';
-import { hashSeed } from './rng';
+import { hashSeed } from '../random';
 import { compileTrainingStep, type TrainingStep } from './step';
 import type { TaskSpec } from './tasks';
 

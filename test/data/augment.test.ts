@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { augmentImage, drawAugment, STUDY_AUGMENT } from '../../lib/data/input/augment';
-import { Rng } from '../../lib/train/rng';
+import { Rng } from '../../lib/random';
 import { projectPython } from '../../lib/paths';
 import { tempDir } from '../train/helpers';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapCi, bootstrapCis, mulberry32, quantileSorted } from '../../lib/eval/bootstrap';
+import { bootstrapCi, bootstrapCis, quantileSorted } from '../../lib/eval/bootstrap';
+import { mulberry32 } from '../../lib/random';
 
 interface Rec {
   file: string;

@@ -10,7 +10,7 @@ import {
   softmax,
   topLabelReliability,
 } from '../../lib/eval/calibration';
-import { mulberry32 } from '../../lib/eval/bootstrap';
+import { mulberry32 } from '../../lib/random';
 import { argmax, type Prediction } from '../../lib/eval/types';
 import { assertClose, randomInt, sklearnReference } from './reference';
 

@@ -10,7 +10,7 @@ import {
   taskAuc,
   trapezoidArea,
 } from '../../lib/eval/curves';
-import { mulberry32 } from '../../lib/eval/bootstrap';
+import { mulberry32 } from '../../lib/random';
 import { assertClose, binaryCase, sklearnReference, threeClassCase } from './reference';
 
 const b1 = binaryCase(11, 200);

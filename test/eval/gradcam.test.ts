@@ -12,7 +12,7 @@ import {
   selectExamples,
   upsampleMap,
 } from '../../lib/eval/gradcam';
-import { Rng } from '../../lib/train/rng';
+import { Rng } from '../../lib/random';
 
 // The fastest backend that works (native TensorFlow after `npm run setup`): the test trains a small net.
 before(async () => {

@@ -11,7 +11,7 @@ import { applyMask, insideBorder, LUNG_BOX, occlusionMask, occlusionTest, standa
 import { modelInput, runImageBatches, type RunModel } from '../../lib/eval/run-model';
 import { compileInference } from '../../lib/graph/inference';
 import { makeRunConfig } from '../../lib/train/config';
-import { Rng } from '../../lib/train/rng';
+import { Rng } from '../../lib/random';
 import { taskSpec } from '../../lib/train/tasks';
 
 const SIZE = 32;

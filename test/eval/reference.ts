@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mulberry32 } from '../../lib/eval/bootstrap';
+import { mulberry32 } from '../../lib/random';
 import { PROJECT_ROOT, projectPython } from '../../lib/paths';
 
 /** Runs scripts/sklearn_reference.py on `spec` and returns its output ("inf"/"nan" strings turned into numbers). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mulberry32 } from '../../lib/eval/bootstrap';
+import { mulberry32 } from '../../lib/random';
 import { fitLogistic, predictLogistic } from '../../lib/eval/logistic';
 import {
   encodeMetadata,

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { BackboneSource } from '../../lib/train/backbone-source';
-import { Rng } from '../../lib/train/rng';
+import { Rng } from '../../lib/random';
 import { tinyBackbone } from './tiny-backbone';
 
 /**

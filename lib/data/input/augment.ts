@@ -1,4 +1,4 @@
-import type { Rng } from '../../train/rng';
+import type { Rng } from '../../random';
 
 /** The study's augmentation: Keras `RandomFlip('horizontal')` then `RandomRotation(rotation)` with reflect fill. */
 export interface AugmentConfig {
