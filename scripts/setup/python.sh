@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Project-local Python (.venv) with the reference libraries the tests and notebooks use:
 # numpy + OpenCV (enhancement goldens), TensorFlow/Keras + h5py (backbone parity), scikit-learn
-# (metric checks), JupyterLab + plotly (notebooks). Idempotent.
+# (metric checks), JupyterLab + plotly (notebooks), pydicom + imagecodecs (DICOM test files and the
+# reference display pipeline). Idempotent.
 #
 # Where pip is configured with local wheel folders (air-gapped machines), install only from them
 # (`--no-index --find-links`), so pip never waits on an unreachable index; elsewhere use PyPI.
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PY=${CXR_BASE_PYTHON:-python3}
-REQS=(numpy opencv-python-headless "tensorflow-cpu==2.21.0" keras h5py scikit-learn jupyterlab plotly ipykernel)
+REQS=(numpy opencv-python-headless "tensorflow-cpu==2.21.0" keras h5py scikit-learn jupyterlab plotly ipykernel pydicom imagecodecs)
 
 pip_source_args() {
   local links=() url dir
