@@ -8,6 +8,7 @@ import { formatEstimate, formatPercent, summaryHeader, summaryCells } from '../e
 import type { Estimate } from '../eval/types';
 import type { Figure } from '../plots/figure';
 import type { RunResult, ShortcutEntry, StudyData } from './collect';
+import { comparisonSection } from './comparison';
 import { confusionFigure, gradCamFigure, historyFigure, occlusionFigure, reliabilityFigure, rocFigure, type GradCamCell } from './figures';
 import { BACKBONE_DISPLAY, STUDY_CAVEAT, STUDY_REPORTED, TASK_DISPLAY } from './study-numbers';
 
@@ -339,6 +340,7 @@ export function reportDocument(data: StudyData, readPng: PngReader): Block[] {
   return [
     ...blocks,
     ...resultsSection(data),
+    ...comparisonSection(data),
     h(2, 'Per-run results'),
     ...data.runs.flatMap(runSection),
     ...gradCamSection(data, readPng),
