@@ -18,11 +18,23 @@ export function cacheDir(...sub: string[]): string {
 
 /** The shared dataset beside the project, if present. */
 export const SHARED_DATA_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'cxr-data');
+/** The shared adult X-rays from other hospitals (normals and pneumonia), if present. */
+export const SHARED_ADULT_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'cxr-adult');
 
 /** Default data folder: `../shared/cxr-data` when it exists, else `data/cxr` (where `cxr data fetch` writes). */
 export function defaultDataDir(): string {
-  if (process.env.CXR_DATA) return path.resolve(process.env.CXR_DATA);
+  if (process.env.CXR_DATA) return path.resolve(process.env.CXR_DATA.split(path.delimiter)[0]);
   return fs.existsSync(SHARED_DATA_DIR) ? SHARED_DATA_DIR : path.join(PROJECT_ROOT, 'data', 'cxr');
+}
+
+/**
+ * Default data folders of the de-confounded recipe: `CXR_DATA` (several separated by the path delimiter,
+ * `:` on Linux), else the default data folder plus `../shared/cxr-adult` when it exists.
+ */
+export function defaultDataDirs(): string[] {
+  if (process.env.CXR_DATA) return process.env.CXR_DATA.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
+  const first = defaultDataDir();
+  return first === SHARED_DATA_DIR && fs.existsSync(SHARED_ADULT_DIR) ? [first, SHARED_ADULT_DIR] : [first];
 }
 
 /** Python with the project's reference libraries (numpy, OpenCV, TensorFlow, scikit-learn), made by `npm run setup`. */

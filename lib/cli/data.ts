@@ -2,14 +2,13 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { CxrError, UsageError } from '../errors';
 import { writeCsvAtomic } from '../io/csv';
-import { progress } from '../io/progress';
-import { PROJECT_ROOT, defaultDataDir } from '../paths';
+import { PROJECT_ROOT } from '../paths';
 import { fetchDataset } from '../data/fetch';
-import { scanDataset } from '../data/scan';
 import { DEFAULT_SEED, SPLIT_CSV_COLUMNS, parseFractions, splitDataset, splitToCsvRows } from '../data/split';
 import { formatSummary, summarize } from '../data/summary';
 import { LABELS } from '../data/labels';
-import { SPLIT_NAMES, type Dataset } from '../data/types';
+import { SPLIT_NAMES } from '../data/types';
+import { addDataOptions, dataChoice, scanForCli, type DataFlags } from './data-options';
 
 function integer(name: string, min: number) {
   return (text: string): number => {
@@ -19,30 +18,6 @@ function integer(name: string, min: number) {
   };
 }
 
-interface ScanFlags {
-  data?: string;
-  strict?: boolean;
-  verifyPixels?: boolean;
-}
-
-/** Scans with a progress bar; skipped files go to stderr, one line each. */
-export async function scanForCli(flags: ScanFlags): Promise<Dataset> {
-  const root = path.resolve(flags.data ?? defaultDataDir());
-  let bar: ReturnType<typeof progress> | undefined;
-  const dataset = await scanDataset(root, {
-    strict: flags.strict,
-    verifyPixels: flags.verifyPixels,
-    onProgress: (done, total) => {
-      bar ??= progress({ label: 'scan', total, unit: 'img' });
-      bar.tick();
-      if (done === total) bar.done();
-    },
-  });
-  for (const p of dataset.problems) console.error(`skipped ${p.file}: ${p.reason}`);
-  if (dataset.problems.length > 0) console.error(`${dataset.problems.length} file(s) skipped (use --strict to fail instead)`);
-  return dataset;
-}
-
 function isInside(file: string, folder: string): boolean {
   const rel = path.relative(folder, file);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
@@ -50,48 +25,44 @@ function isInside(file: string, folder: string): boolean {
 
 export function register(program: Command): void {
   const data = program.command('data').description('scan, summarise, split and fetch the chest X-ray data folder');
-  const dataOption = `data folder (default: ${path.relative(process.cwd(), defaultDataDir()) || '.'})`;
 
-  data
-    .command('summary')
-    .description('counts per class, source, format and age group; sizes, patients, duplicates')
-    .option('--data <dir>', dataOption)
-    .option('--json', 'print the summary as JSON')
-    .option('--strict', 'fail on the first bad file instead of skipping it')
-    .option('--verify-pixels', 'also decode every image to catch corruption (slower)')
-    .action(async (o: ScanFlags & { json?: boolean }) => {
-      const dataset = await scanForCli(o);
-      const summary = summarize(dataset);
-      const problems = dataset.problems;
-      console.log(o.json ? JSON.stringify({ ...summary, problems }, null, 2) : formatSummary(summary));
-    });
+  addDataOptions(
+    data
+      .command('summary')
+      .description('counts per class, source, format and age group; sizes, patients, duplicates; confound audit')
+      .option('--json', 'print the summary as JSON'),
+  ).action(async (o: DataFlags & { json?: boolean }) => {
+    const dataset = await scanForCli(o);
+    const summary = summarize(dataset);
+    const problems = dataset.problems;
+    console.log(o.json ? JSON.stringify({ ...summary, problems }, null, 2) : formatSummary(summary));
+  });
 
-  data
-    .command('split')
-    .description('patient-grouped, class-stratified train/val/test split, written as CSV (file,label,patient_id,split)')
-    .option('--data <dir>', dataOption)
-    .option('--seed <n>', 'random seed', integer('--seed', 0), DEFAULT_SEED)
-    .option('--fractions <train,val,test>', 'split fractions', '0.7,0.15,0.15')
-    .requiredOption('--out <file.csv>', 'CSV to write')
-    .option('--strict', 'fail on the first bad file instead of skipping it')
-    .option('--verify-pixels', 'also decode every image to catch corruption (slower)')
-    .action(async (o: ScanFlags & { seed: number; fractions: string; out: string }) => {
-      const fractions = parseFractions(o.fractions);
-      const out = path.resolve(o.out);
-      const root = path.resolve(o.data ?? defaultDataDir());
-      if (isInside(out, root)) throw new UsageError(`--out ${out} is inside the data folder, which is never written to`);
-      const dataset = await scanForCli(o);
-      if (dataset.samples.length === 0) throw new CxrError(`${dataset.root}: no usable images to split`);
-      const split = splitDataset(dataset.samples, { seed: o.seed, fractions });
-      writeCsvAtomic(out, splitToCsvRows(split), SPLIT_CSV_COLUMNS);
-      console.log(`split of ${dataset.samples.length} images (seed ${split.seed}) written to ${out}`);
-      console.log(`${'split'.padEnd(6)}${LABELS.map((l) => l.padStart(8)).join('')}${'total'.padStart(8)}${'patients'.padStart(10)}`);
-      for (const name of SPLIT_NAMES) {
-        const s = split[name];
-        const perClass = LABELS.map((l) => String(s.filter((x) => x.label === l).length).padStart(8)).join('');
-        console.log(`${name.padEnd(6)}${perClass}${String(s.length).padStart(8)}${String(new Set(s.map((x) => x.patientId)).size).padStart(10)}`);
-      }
-    });
+  addDataOptions(
+    data
+      .command('split')
+      .description('patient-grouped, class-stratified train/val/test split, written as CSV (file,label,patient_id,split)')
+      .option('--seed <n>', 'random seed', integer('--seed', 0), DEFAULT_SEED)
+      .option('--fractions <train,val,test>', 'split fractions', '0.7,0.15,0.15')
+      .requiredOption('--out <file.csv>', 'CSV to write'),
+  ).action(async (o: DataFlags & { seed: number; fractions: string; out: string }) => {
+    const fractions = parseFractions(o.fractions);
+    const out = path.resolve(o.out);
+    for (const root of dataChoice(o).dirs) {
+      if (isInside(out, root)) throw new UsageError(`--out ${out} is inside the data folder ${root}, which is never written to`);
+    }
+    const dataset = await scanForCli(o);
+    if (dataset.samples.length === 0) throw new CxrError(`${dataset.root}: no usable images to split`);
+    const split = splitDataset(dataset.samples, { seed: o.seed, fractions });
+    writeCsvAtomic(out, splitToCsvRows(split), SPLIT_CSV_COLUMNS);
+    console.log(`split of ${dataset.samples.length} images (seed ${split.seed}) written to ${out}`);
+    console.log(`${'split'.padEnd(6)}${LABELS.map((l) => l.padStart(8)).join('')}${'total'.padStart(8)}${'patients'.padStart(10)}`);
+    for (const name of SPLIT_NAMES) {
+      const s = split[name];
+      const perClass = LABELS.map((l) => String(s.filter((x) => x.label === l).length).padStart(8)).join('');
+      console.log(`${name.padEnd(6)}${perClass}${String(s.length).padStart(8)}${String(new Set(s.map((x) => x.patientId)).size).padStart(10)}`);
+    }
+  });
 
   data
     .command('fetch')

@@ -8,7 +8,7 @@ import { tileGridSize } from '../enhance/clahe';
 import { enhanceFile } from '../enhance/file';
 import { enhanceFolder } from '../enhance/folder';
 import { enhanceKey, type EnhanceOptions } from '../enhance/pipeline';
-import { scanForCli } from './data';
+import { scanForCli } from './data-options';
 
 interface EnhanceFlags {
   size: number;
@@ -72,7 +72,7 @@ async function enhanceData(flags: EnhanceFlags): Promise<void> {
   const outDir = path.resolve(flags.out);
   const root = path.resolve(flags.data ?? defaultDataDir());
   if (isInside(outDir, root)) throw new UsageError(`${outDir}: the output folder must be outside the data folder ${root}`);
-  const dataset = await scanForCli({ data: root, strict: flags.strict });
+  const dataset = await scanForCli({ data: [root], strict: flags.strict });
   const opts = enhanceOptions(flags);
   const size = flags.keepSize ? null : flags.size;
   const bar = progress({ label: 'enhance', total: dataset.samples.length, unit: 'img' });

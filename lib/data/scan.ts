@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { CxrError, InputFileError, describeError } from '../errors';
-import { LABELS, labelForFolder, type Label } from './labels';
+import { LABELS, labelForFolder as labelFor, type ClassMap, type Label } from './labels';
 import { MANIFEST_NAME, readManifest, type ManifestEntry } from './manifest';
 import { patientFromFileName } from './patients';
 import { DEFAULT_MAX_PIXELS, probeImage } from './probe';
@@ -18,6 +18,10 @@ export interface ScanOptions {
   verifyPixels?: boolean;
   /** Skip images over this many pixels (decompression bombs). Default 100 megapixels. */
   maxPixels?: number;
+  /** Extra class-folder names mapped to a class (e.g. `{ pneumonia: 'viral' }`); other unknown folders are skipped and reported. */
+  classMap?: ClassMap;
+  /** Dataset name recorded in every sample (default: the folder's base name). */
+  name?: string;
 }
 
 /** How many levels below the root to look for class folders (the Kaggle set nests them in COVID_IEEE/). */
@@ -66,7 +70,8 @@ function subfolders(abs: string): string[] {
  * Finds the shallowest folder under `root` that holds class folders (`covid`, `viral`/`virus`,
  * `normal`, any case). Its other sub-folders are reported as unknown classes.
  */
-function findClassFolders(root: string): { base: string; classes: ClassFolder[]; unknown: string[] } {
+function findClassFolders(root: string, classMap: ClassMap): { base: string; classes: ClassFolder[]; unknown: string[] } {
+  const labelForFolder = (name: string) => labelFor(name, classMap);
   let level = [''];
   for (let depth = 0; depth < MAX_CLASS_DEPTH && level.length > 0; depth++) {
     const hits = level.filter((rel) => subfolders(path.join(root, rel)).some((n) => labelForFolder(n)));
@@ -159,11 +164,21 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
     problems.push(p);
   };
 
+  const classMap = opts.classMap ?? {};
+  const name = opts.name ?? path.basename(absRoot);
   const manifestFile = path.join(absRoot, MANIFEST_NAME);
-  const manifest: Map<string, ManifestEntry> | undefined = fs.existsSync(manifestFile) ? readManifest(manifestFile) : undefined;
-  const { base, classes, unknown } = findClassFolders(absRoot);
+  const unmappedRows = new Set<string>();
+  const manifest: Map<string, ManifestEntry> | undefined = fs.existsSync(manifestFile)
+    ? readManifest(manifestFile, { classMap, onUnknownLabel: (file) => unmappedRows.add(file) })
+    : undefined;
+  const { base, classes, unknown } = findClassFolders(absRoot, classMap);
   if (base) notes.push(`class folders found under ${toPosix(base)}/`);
-  for (const u of unknown) report({ file: toPosix(u) + '/', reason: 'unknown class folder; its files are ignored' });
+  for (const [folder, label] of Object.entries(classMap)) {
+    if (classes.some((c) => path.basename(c.rel).toLowerCase() === folder)) notes.push(`folder ${folder}/ read as class ${label} (class map)`);
+  }
+  for (const u of unknown) {
+    report({ file: toPosix(u) + '/', reason: `unknown class folder; its files are ignored (map it to a class with --class-map ${path.basename(u)}=<${LABELS.join('|')}>)` });
+  }
 
   const files = classes.flatMap((c) => listFiles(absRoot, c, report));
   for (const c of classes) {
@@ -174,7 +189,7 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
   const mismatchedExtensions: string[] = [];
   let done = 0;
   await mapPool(files, CONCURRENCY, async (f) => {
-    const sample = await scanFile(f, absRoot, manifest, maxPixels, Boolean(opts.verifyPixels), report);
+    const sample = await scanFile(f, absRoot, name, manifest, maxPixels, Boolean(opts.verifyPixels), report);
     if (sample) {
       samples.push(sample);
       const extFormat = EXTENSION_FORMATS[path.extname(f.rel).toLowerCase()];
@@ -186,7 +201,7 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
   if (manifest) {
     const present = new Set(files.map((f) => f.rel));
     for (const rel of [...manifest.keys()].sort()) {
-      if (!present.has(rel)) report({ file: rel, reason: `listed in ${MANIFEST_NAME} but missing` });
+      if (!present.has(rel) && !unmappedRows.has(rel)) report({ file: rel, reason: `listed in ${MANIFEST_NAME} but missing` });
     }
   }
   samples.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -203,12 +218,13 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
   if (duplicates.length > 0) {
     notes.push(`${duplicates.length} group(s) of identical images (${duplicates.reduce((n, g) => n + g.length, 0)} files); splits keep each group together`);
   }
-  return { root: absRoot, samples, problems, duplicates, notes, hasManifest: Boolean(manifest) };
+  return { root: absRoot, folders: [{ name, dir: absRoot }], classMap, samples, problems, duplicates, notes, hasManifest: Boolean(manifest) };
 }
 
 async function scanFile(
   f: FoundFile,
   root: string,
+  dataset: string,
   manifest: Map<string, ManifestEntry> | undefined,
   maxPixels: number,
   verifyPixels: boolean,
@@ -251,7 +267,8 @@ async function scanFile(
     path: f.abs,
     label: f.label,
     patientId: entry?.patientId ?? fromName?.patientId ?? `image:${f.rel}`,
-    source: entry?.source ?? (prefix.length > 1 && prefix[0] ? prefix[0] : 'unknown'),
+    dataset,
+    source: entry?.source ?? (prefix.length > 1 && prefix[0] ? prefix[0] : dataset),
     sha256,
     width: header.width,
     height: header.height,

@@ -29,8 +29,8 @@ export function parseFractions(text: string): SplitFractions {
 }
 
 /**
- * Groups samples that must stay together: same patient, or identical bytes (union-find, so a chain
- * patient A - duplicate image - patient B is one group). Groups come out in a canonical order
+ * Groups samples that must stay together: same patient, identical bytes, or one near-duplicate image
+ * group (union-find, so a chain patient A - duplicate image - patient B is one group). Groups come out in a canonical order
  * (by their first file) so the split does not depend on the input order.
  */
 export function leakageGroups(samples: readonly Sample[]): Sample[][] {
@@ -44,7 +44,7 @@ export function leakageGroups(samples: readonly Sample[]): Sample[][] {
   };
   const firstBy = new Map<string, number>();
   samples.forEach((s, i) => {
-    for (const key of [`p:${s.patientId}`, `h:${s.sha256}`]) {
+    for (const key of [`p:${s.patientId}`, `h:${s.sha256}`, ...(s.imageGroup ? [`g:${s.imageGroup}`] : [])]) {
       const j = firstBy.get(key);
       if (j === undefined) firstBy.set(key, i);
       else parent[find(i)] = find(j);

@@ -1,4 +1,6 @@
+import { auditConfounds, formatConfounds, type ConfoundAudit } from './confounds';
 import { LABELS, type Label } from './labels';
+import { ageGroupOf } from './provenance';
 import type { Dataset, Sample } from './types';
 
 export type PerClass = Record<Label, number>;
@@ -6,6 +8,10 @@ export type PerClass = Record<Label, number>;
 /** Counts that describe a dataset, with a per-class breakdown wherever a property could predict the class. */
 export interface DataSummary {
   root: string;
+  /** Every data folder read (several when merged): dataset name and path. */
+  folders: { name: string; dir: string }[];
+  /** Extra folders read as a class. */
+  classMap: Record<string, Label>;
   hasManifest: boolean;
   images: number;
   patients: number;
@@ -14,8 +20,12 @@ export interface DataSummary {
   perSource: Record<string, PerClass>;
   /** format -> images per class */
   perFormat: Record<string, PerClass>;
-  /** age group (detail in parentheses dropped, `unknown` when absent) -> images per class */
+  /** dataset (data folder) -> images per class */
+  perDataset: Record<string, PerClass>;
+  /** age group (adult, paediatric, unknown) -> images per class */
   ageGroups: Record<string, PerClass>;
+  /** How well age group, source, format, size… alone predict the class, with warnings. */
+  confounds: ConfoundAudit;
   /** Stored sizes per class and overall. */
   size: Record<Label | 'all', { minWidth: number; maxWidth: number; minHeight: number; maxHeight: number; medianLongSide: number } | null>;
   imagesPerPatient: { min: number; median: number; max: number; mean: number };
@@ -70,13 +80,17 @@ export function summarize(dataset: Dataset): DataSummary {
   ]) as DataSummary['size'];
   return {
     root: dataset.root,
+    folders: dataset.folders,
+    classMap: { ...dataset.classMap },
     hasManifest: dataset.hasManifest,
     images: samples.length,
     patients: perPatient.size,
     perClass,
     perSource: tally(samples, (s) => s.source),
     perFormat: tally(samples, (s) => s.format),
-    ageGroups: tally(samples, (s) => (s.ageGroup ? s.ageGroup.replace(/\(.*\)$/, '').trim() : 'unknown')),
+    perDataset: tally(samples, (s) => s.dataset),
+    ageGroups: tally(samples, (s) => ageGroupOf(s.ageGroup)),
+    confounds: auditConfounds(samples),
     size,
     imagesPerPatient: {
       min: counts[0] ?? 0,
@@ -111,7 +125,12 @@ function table(title: string, rows: Record<string, PerClass>): string[] {
 /** The summary as plain-text tables for a terminal or a notebook. */
 export function formatSummary(s: DataSummary): string {
   const lines: string[] = [];
-  lines.push(`data folder: ${s.root}${s.hasManifest ? ' (with manifest.csv)' : ' (no manifest.csv)'}`);
+  if (s.folders.length > 1) {
+    lines.push(`data folders (merged): ${s.folders.map((f) => `${f.name} = ${f.dir}`).join(', ')}${s.hasManifest ? ' (all with manifest.csv)' : ''}`);
+  } else {
+    lines.push(`data folder: ${s.root}${s.hasManifest ? ' (with manifest.csv)' : ' (no manifest.csv)'}`);
+  }
+  for (const [folder, label] of Object.entries(s.classMap)) lines.push(`class map: ${folder}/ → ${label}`);
   lines.push(`images: ${s.images}   patients: ${s.patients}   skipped files: ${s.skipped}`);
   lines.push('');
   const classRows: Record<string, PerClass> = {
@@ -119,6 +138,7 @@ export function formatSummary(s: DataSummary): string {
     patients: Object.fromEntries(LABELS.map((l) => [l, s.perClass[l].patients])) as PerClass,
   };
   lines.push(...table('class', classRows), '');
+  if (s.folders.length > 1) lines.push(...table('dataset', s.perDataset), '');
   lines.push(...table('source', s.perSource), '');
   lines.push(...table('format', s.perFormat), '');
   lines.push(...table('age group', s.ageGroups), '');
@@ -130,6 +150,7 @@ export function formatSummary(s: DataSummary): string {
   const p = s.imagesPerPatient;
   lines.push('', `images per patient: min ${p.min}, median ${p.median}, mean ${p.mean.toFixed(2)}, max ${p.max}`);
   lines.push(`exact duplicates: ${s.duplicates.groups} group(s), ${s.duplicates.files} file(s), ${s.duplicates.crossClass} across classes`);
+  lines.push('', formatConfounds(s.confounds));
   if (s.notes.length > 0) lines.push('', 'notes:', ...s.notes.map((n) => `  - ${n}`));
   return lines.join('\n');
 }

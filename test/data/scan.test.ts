@@ -130,7 +130,8 @@ test('a manifest that disagrees with the files: missing, extra, wrong hash, wron
       ds.samples.map((s) => [s.file, s.patientId, s.source, s.view, s.ageGroup]),
       [
         ['covid/a.png', 'P1', 'srcA', 'PA', 'adult(age=40)'],
-        ['viral/person3_virus_5.png', 'person3', 'unknown', undefined, undefined],
+        // No source in the manifest row: the data folder is the source.
+        ['viral/person3_virus_5.png', 'person3', path.basename(root), undefined, undefined],
       ],
     );
   } finally {

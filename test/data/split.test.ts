@@ -31,7 +31,7 @@ function crossings(split: Split, key: (s: Sample) => string): string[] {
 }
 
 function fake(file: string, label: Label, patientId: string, sha256 = file): Sample {
-  return { file, path: '/x/' + file, label, patientId, source: 's', sha256, width: 1, height: 1, format: 'png', bytes: 1, channels: 1, bitDepth: 8 };
+  return { file, path: '/x/' + file, label, patientId, dataset: 'd', source: 's', sha256, width: 1, height: 1, format: 'png', bytes: 1, channels: 1, bitDepth: 8 };
 }
 
 test('real data: no patient and no identical image in two splits, for several seeds', async () => {

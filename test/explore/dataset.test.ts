@@ -10,7 +10,7 @@ let n = 0;
 function sample(label: Label, over: Partial<Sample> = {}): Sample {
   n += 1;
   return {
-    file: `${label}/${n}.png`, path: `/data/${label}/${n}.png`, label, patientId: `p${n}`, source: 'src',
+    file: `${label}/${n}.png`, path: `/data/${label}/${n}.png`, label, patientId: `p${n}`, dataset: 'data', source: 'src',
     sha256: n.toString(16).padStart(64, '0'), width: 800, height: 600, format: 'jpeg', bytes: 1000, channels: 1, bitDepth: 8,
     ...over,
   };
