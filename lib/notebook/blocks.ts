@@ -2,8 +2,10 @@
  * Report blocks (lib/report/document.ts) shown in a notebook, so notebook 06 shows the same tables, numbers
  * and figures as `npx cxr report`.
  */
-import { showAndSave, showMarkdown, showTable, type Tabular } from '../plots/display';
+import { DataFrame } from 'danfojs-node';
+import { showAndSave, showMarkdown } from '../plots/display';
 import type { Block } from '../report/document';
+import { showFrame } from './table';
 
 /** The level-2 sections whose headings are listed, in the report's order (heading blocks included). */
 export function reportSections(blocks: readonly Block[], headings: readonly string[]): Block[] {
@@ -14,21 +16,6 @@ export function reportSections(blocks: readonly Block[], headings: readonly stri
     if (keep) out.push(b);
   }
   return out;
-}
-
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const escapeCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
-/** A report table as something {@link showTable} renders (HTML, Markdown fallback). */
-export function blockTable(t: { header: readonly string[]; rows: readonly (readonly string[])[] }): Tabular {
-  return {
-    toHTML: () =>
-      `<table><thead><tr>${t.header.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>` +
-      t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('') +
-      '</tbody></table>',
-    toMarkdown: () =>
-      [t.header, t.header.map(() => '---'), ...t.rows].map((r) => `| ${r.map(escapeCell).join(' | ')} |`).join('\n'),
-  };
 }
 
 /** Shows report blocks in a tslab notebook; figures are also saved as `<prefix><name>` (PNG + SVG). */
@@ -45,7 +32,7 @@ export async function showBlocks(blocks: readonly Block[], opts: { prefix?: stri
         showMarkdown(b.items.map((i) => `- ${i}`).join('\n'));
         break;
       case 'table':
-        showTable(blockTable(b), { limit: Infinity });
+        showFrame(new DataFrame(b.rows, { columns: b.header }), { limit: Infinity });
         break;
       case 'figure':
         await showAndSave(b.figure, `${opts.prefix ?? ''}${b.name}`);

@@ -61,7 +61,7 @@ export function showMarkdown(text: string): void {
   kernelWriter()({ data: { 'text/markdown': text, 'text/plain': text }, metadata: {} });
 }
 
-/** Anything that renders itself as HTML and Markdown, such as an arquero table. */
+/** Anything that renders itself as HTML and Markdown, such as a DataFrame through lib/notebook/table.ts. */
 export interface Tabular {
   toHTML(opts?: { limit?: number }): string;
   toMarkdown(opts?: { limit?: number }): string;

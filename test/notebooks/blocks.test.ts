@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { blockTable, reportSections } from '../../lib/notebook/blocks';
+import { reportSections } from '../../lib/notebook/blocks';
 import type { Block } from '../../lib/report/document';
 
 const blocks: Block[] = [
@@ -20,10 +20,4 @@ test('reportSections keeps the named level-2 sections with their subsections, in
   assert.deepEqual(texts(reportSections(blocks, ['Results'])), ['Results', 'r1', 'Per class', 'r2']);
   assert.deepEqual(texts(reportSections(blocks, ['Limitations', 'Grad-CAM'])), ['Grad-CAM', 'g', 'Limitations']);
   assert.deepEqual(reportSections(blocks, ['Nothing']), []);
-});
-
-test('blockTable renders escaped HTML and Markdown', () => {
-  const t = blockTable({ header: ['a', 'b<c'], rows: [['1 | 2', 'x & y']] });
-  assert.equal(t.toHTML(), '<table><thead><tr><th>a</th><th>b&lt;c</th></tr></thead><tbody><tr><td>1 | 2</td><td>x &amp; y</td></tr></tbody></table>');
-  assert.equal(t.toMarkdown(), '| a | b<c |\n| --- | --- |\n| 1 \\| 2 | x & y |');
 });

@@ -52,7 +52,7 @@ test('a tslab notebook shows and exports figures, tables and image grids', { tim
         'const ramp = new Uint8Array(64 * 48).map((_, i) => (i % 64) * 4);\n' +
           "const grid = await imageGrid({ title: 'Ramp', rows: [{ label: 'grey', images: [{ image: { data: ramp, width: 64, height: 48, channels: 1 }, title: 'a' }] }] });\n" +
           "await show(grid);\nawait saveFigure(grid, 'platform-grid');",
-        "import * as aq from 'arquero';\nshowTable(aq.table({ label: ['covid', 'normal'], n: [3, 8] }));",
+        "import { frame, showFrame } from './lib/notebook/table';\nshowFrame(frame([{ label: 'covid', n: 3 }, { label: 'normal', n: 8 }]));",
         "import { version } from './probe/probe';\nversion()",
         `require('fs').writeFileSync(${probe}, "export const version = (): string => 'v2';\\n");`,
         "import { version as again } from './probe/probe';\nagain()",
