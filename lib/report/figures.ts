@@ -5,8 +5,11 @@ import { rocAuc, rocCurve } from '../eval/curves';
 import type { Reliability } from '../eval/calibration';
 import type { EvaluationSummary } from '../eval/summary';
 import type { Prediction } from '../eval/types';
-import { barChart, heatmapChart, imageGridFigure, lineChart, type Figure, type LineSeries } from '../plots/figure';
-import { pngDataUri } from '../plots/images';
+import { barChart } from '../plots/bars';
+import type { Figure } from '../plots/figure';
+import { heatmapChart } from '../plots/heatmap';
+import { imageGridFigure, pngDataUri } from '../plots/images';
+import { lineChart, type LineSeries } from '../plots/lines';
 import type { HistoryRow } from '../train/trainer';
 
 const DIAGONAL: LineSeries = { name: 'chance', x: [0, 1], y: [0, 1], colour: '#999999', dash: 'dash' };
@@ -58,31 +61,44 @@ export function reliabilityFigure(before: Reliability, after: Reliability, tempe
   });
 }
 
-/** Where one phase ends and the next begins: x halfway between their adjacent epochs. */
-export function phaseBoundaries(history: readonly HistoryRow[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < history.length; i++) if (history[i].phase !== history[i - 1].phase) out.push((history[i - 1].epoch + history[i].epoch) / 2);
+/** The rows of one training phase and the epoch number each is drawn at. */
+export interface PhaseSegment {
+  phase: number;
+  /** 1-based, continuous over the run: a phase's first epoch follows the last epoch the phase before it ran. */
+  epochs: number[];
+  rows: HistoryRow[];
+}
+
+/**
+ * History split into its phases, epochs renumbered as they ran. `HistoryRow.epoch` counts over the schedule
+ * (phase 2 of a 40 + 30 schedule starts at 41), so a phase 1 that stopped early would leave a gap.
+ * @example phaseSegments(history).map((s) => s.epochs[0]) // [1, 13] when phase 1 stopped after 12 epochs
+ */
+export function phaseSegments(history: readonly HistoryRow[]): PhaseSegment[] {
+  const out: PhaseSegment[] = [];
+  history.forEach((row, i) => {
+    if (out.length === 0 || out[out.length - 1].phase !== row.phase) out.push({ phase: row.phase, epochs: [], rows: [] });
+    out[out.length - 1].epochs.push(i + 1);
+    out[out.length - 1].rows.push(row);
+  });
   return out;
 }
 
 /**
- * Training curve of one metric per epoch, training and validation, with a dotted vertical line where each
- * phase begins (panels would share a y axis, so one metric each).
+ * Training curve of one metric per epoch, training and validation (panels would share a y axis, so one
+ * metric each). Each phase is its own line segment, never joined to the next, and a dashed vertical line
+ * marks where each phase after the first begins.
+ * @example historyFigure(run.history, 'Training: ResNet-50 binary', 'loss')
  */
 export function historyFigure(history: readonly HistoryRow[], title: string, metric: 'accuracy' | 'loss' = 'accuracy'): Figure {
-  const x = history.map((h) => h.epoch);
   const val = metric === 'accuracy' ? 'val_accuracy' : 'val_loss';
-  const values = history.flatMap((h) => [h[metric], h[val]]).filter(Number.isFinite);
-  const span: [number, number] = metric === 'accuracy' ? [0, 1] : [Math.min(0, ...values), Math.max(0, ...values)];
-  const boundaries: LineSeries[] = phaseBoundaries(history).map((b) => ({ name: 'phase boundary', x: [b, b], y: span, colour: '#999999', dash: 'dot' }));
-  return lineChart({
-    title,
-    panels: [{ title, series: [{ name: 'train', x, y: history.map((h) => h[metric]) }, { name: 'validation', x, y: history.map((h) => h[val]) }, ...boundaries] }],
-    xTitle: 'epoch',
-    yTitle: metric,
-    width: 640,
-    height: 380,
-  });
+  const segments = phaseSegments(history);
+  const series = segments.flatMap((s): LineSeries[] => [
+    { name: 'train', x: s.epochs, y: s.rows.map((h) => h[metric]) },
+    { name: 'validation', x: s.epochs, y: s.rows.map((h) => h[val]) },
+  ]);
+  const marks = segments.slice(1).map((s) => ({ x: s.epochs[0] - 0.5, text: `phase ${s.phase}` }));
+  return lineChart({ title, panels: [{ title, series, marks }], xTitle: 'epoch', yTitle: metric, width: 640, height: 380 });
 }
 
 /** Test accuracy (0–1) of each run on intact and occluded images: one bar group per image version. */

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CxrError } from '../../lib/errors';
 import { figureBundle, PLOTLY_MIME, show, showPng } from '../../lib/plots/display';
-import { barChart } from '../../lib/plots/figure';
+import { barChart } from '../../lib/plots/bars';
 
 const fig = barChart({ title: 'Counts', categories: ['a'], series: [{ name: 's', values: [1] }], width: 500, height: 300 });
 

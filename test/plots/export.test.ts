@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { CxrError, UsageError } from '../../lib/errors';
 import { closeBrowser, figuresDir, renderPng, renderSvg, saveFigure } from '../../lib/plots/export';
-import { barChart } from '../../lib/plots/figure';
+import { barChart } from '../../lib/plots/bars';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { pngSize } from '../notebooks/helpers';
 
@@ -69,7 +69,7 @@ test('a missing browser is a clear error, and the next render recovers', { timeo
 test('a script that exports figures exits by itself (the browser does not keep Node alive)', { timeout: 120_000 }, () => {
   const script = `
     const { saveFigure } = require('./lib/plots/export');
-    const { barChart } = require('./lib/plots/figure');
+    const { barChart } = require('./lib/plots/bars');
     saveFigure(barChart({ title: 't', categories: ['a'], series: [{ name: 's', values: [1] }] }), 'x', { dir: ${JSON.stringify(work)} })
       .then(() => console.log('saved'));`;
   const started = Date.now();

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { encodePng, imageGrid, pngDataUri } from '../../lib/plots/images';
+import { encodePng, imageGrid, imageGridFigure, pngDataUri } from '../../lib/plots/images';
+import { assertPortable } from './portable';
 
 const ramp = (w: number, h: number, channels: 1 | 3) => ({
   data: Uint8Array.from({ length: w * h * channels }, (_, i) => Math.floor(i / channels) % 256),
@@ -37,4 +38,24 @@ test('imageGrid: images become PNG data URIs in an image-trace grid', async () =
   assert.deepEqual([meta.width, meta.height], [200, 100], 'thumbnails at twice the cell size');
   assert.deepEqual((fig.layout.xaxis as { range: number[] }).range, [-0.5, 199.5]);
   assert.equal(pngDataUri(Uint8Array.from([1, 2])), 'data:image/png;base64,AQI=');
+});
+
+test('imageGridFigure: one image trace per cell, aspect kept, row labels and captions', () => {
+  const cell = (w: number, h: number, title: string) => ({ source: 'data:image/png;base64,AAAA', width: w, height: h, title });
+  const fig = imageGridFigure({
+    title: 'grid',
+    rows: [{ label: 'covid', cells: [cell(40, 20, 'a'), cell(20, 40, 'b<i>')] }, { label: 'normal', cells: [cell(10, 10, 'c')] }],
+    cellSize: 100,
+  });
+  assert.equal(fig.data.length, 3);
+  assert.ok(fig.data.every((t) => t.type === 'image' && t.source === 'data:image/png;base64,AAAA'));
+  assert.deepEqual(fig.data.map((t) => t.xaxis), ['x', 'x2', 'x3']);
+  const y2 = fig.layout.yaxis2 as { range: number[]; scaleanchor: string };
+  assert.deepEqual(y2.range, [39.5, -0.5], 'images run top to bottom');
+  assert.equal(y2.scaleanchor, 'x2', 'square pixels');
+  const texts = (fig.layout.annotations as { text: string }[]).map((a) => a.text);
+  assert.ok(texts.includes('b&lt;i&gt;'), 'captions are escaped');
+  assert.ok(texts.includes('<b>covid</b>'));
+  assert.ok(fig.layout.width! >= 2 * 100 && fig.layout.height! >= 2 * 100);
+  assertPortable(fig);
 });
