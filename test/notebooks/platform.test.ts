@@ -44,7 +44,7 @@ test('a tslab notebook shows and exports figures, tables and image grids', { tim
     JSON.stringify(
       notebook([
         // tslab resolves imports to files only (no folder index), so modules are imported one by one.
-        "import { barChart } from './lib/plots/figure';\nimport { show, showTable } from './lib/plots/display';\n" +
+        "import { barChart } from './lib/plots/bars';\nimport { show, showTable } from './lib/plots/display';\n" +
           "import { saveFigure } from './lib/plots/export';\nimport { imageGrid } from './lib/plots/images';\n" +
           "const fig = barChart({ title: 'Counts', categories: ['covid', 'viral', 'normal'], series: [{ name: 'images', values: [3, 5, 8] }] });\n" +
           'await show(fig);',
