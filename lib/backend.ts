@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CxrError, UsageError, describeError } from './errors';
 import { registerNativeGradients } from './backend/native-gradients';
 import { registerWasmGradients } from './backend/wasm-gradients';
+import { findNativeBackend, type NativeBinding } from './tfjs-internal';
 
 /**
  * Picks the TensorFlow.js backend once for the whole process: native TensorFlow with a GPU, native TensorFlow
@@ -149,13 +150,8 @@ function nativeProblem(name: 'tensorflow-gpu' | 'tensorflow'): string | undefine
   return undefined;
 }
 
-interface NativeBinding {
-  TF_Version: string;
-  isUsingGpuDevice(): boolean;
-}
-
 function nativeBinding(): NativeBinding | undefined {
-  return (tf.findBackend('tensorflow') as unknown as { binding?: NativeBinding } | null)?.binding;
+  return findNativeBackend()?.binding;
 }
 
 /** NVIDIA GPUs the driver exposes (empty without a driver). */

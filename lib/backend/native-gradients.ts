@@ -1,5 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
-
 /**
  * Native TensorFlow kernels for two gradients that TF.js otherwise composes from many small ops, which on the
  * tfjs-node backend costs about as much per training step as the convolutions:
@@ -15,23 +13,14 @@ import * as tf from '@tensorflow/tfjs';
  * kernels and gradients. Nothing here loads tfjs-node: the kernels reach TensorFlow through the backend object
  * the engine hands them.
  */
+import * as tf from '@tensorflow/tfjs';
+import type { NativeBackend, OpAttr } from '../tfjs-internal';
 
 const BACKEND = 'tensorflow';
 const RELU_GRAD = 'CxrNativeReluGrad';
 const FROZEN_BN = 'CxrFrozenBatchNorm';
 const FROZEN_BN_GRAD = 'CxrFrozenBatchNormGrad';
 
-/** The parts of tfjs-node's NodeJSKernelBackend used here (it is not exported as a type we can import). */
-interface NativeBackend extends tf.KernelBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_FLOAT: number };
-  executeSingleOutput(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.TensorInfo;
-  executeMultipleOutputs(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.TensorInfo[];
-}
-interface OpAttr {
-  name: string;
-  type: number;
-  value: unknown;
-}
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
 const floatType = (b: NativeBackend): OpAttr => ({ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT });

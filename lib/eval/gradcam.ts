@@ -12,6 +12,7 @@ import { modelInput, runImageBatches, type RunModel } from './run-model';
 import type { ImageSample } from './evaluate';
 import { argmax, type Prediction } from './types';
 import { taskLabelIndex } from '../data/labels';
+import { producerNode } from '../tfjs-internal';
 
 type Layer = tf.layers.Layer;
 
@@ -45,10 +46,6 @@ export interface GradCam {
   scores(features: tf.Tensor4D): tf.Tensor2D;
 }
 
-interface GraphNode {
-  inputTensors: tf.SymbolicTensor[];
-}
-
 /**
  * Splits `model` at `layer` (default {@link gradCamLayer}). The final Dense layer's activation is undone
  * analytically: softmax and linear outputs give their logits; a single sigmoid unit p = σ(z) for two classes
@@ -62,14 +59,13 @@ export function gradCamModel(model: tf.LayersModel, layer?: string): GradCam {
     throw new Error(`Grad-CAM layer '${name}' is not a single 4-D cut of model '${model.name}' (${cut.boundary.length} tensors cross it)`);
   }
   const suffix = cut.suffix;
-  const out = suffix.outputs[0] as tf.SymbolicTensor & { nodeIndex: number };
+  const out = suffix.outputs[0];
   const last = out.sourceLayer as Layer;
   const config = last.getConfig() as { activation?: string; units?: number };
   const dense = last.getClassName() === 'Dense' && ['softmax', 'sigmoid', 'linear'].includes(String(config.activation));
   let penultimate: tf.LayersModel | null = null;
   if (dense) {
-    const node = (last as unknown as { inboundNodes: GraphNode[] }).inboundNodes[out.nodeIndex];
-    penultimate = tf.model({ inputs: suffix.inputs, outputs: node.inputTensors[0] });
+    penultimate = tf.model({ inputs: suffix.inputs, outputs: producerNode(out).inputTensors[0] });
   }
   const units = out.shape[out.shape.length - 1] as number;
   const sigmoidPair = dense && config.activation === 'sigmoid' && units === 1;

@@ -1,13 +1,11 @@
+/**
+ * Building a TensorFlow GraphDef node by node. Every node is also kept as a plain record (op, inputs,
+ * attributes), which is what the backward pass (gradients.ts) differentiates. A graph for inference feeds its
+ * weights as placeholders holding snapshots; a graph for training keeps them in resource variables, which live
+ * in the TensorFlow session between runs, so a training step moves only the batch in and the loss out.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { Message } from './protobuf';
-
-/*
- * Building a TensorFlow GraphDef node by node. Every node is also kept as a plain record (op, inputs,
- * attributes), which is what the backward pass (graph-gradients.ts) differentiates. A graph for inference
- * feeds its weights as placeholders holding snapshots; a graph for training keeps them in resource variables,
- * which live in the TensorFlow session between runs, so a training step moves only the batch in and the loss
- * out.
- */
 
 /** TensorFlow DataType enum values used here. */
 export const DT_FLOAT = 1;
@@ -80,10 +78,19 @@ export interface GraphVariable {
   variable: tf.Variable;
 }
 
-/** A placeholder fed with a SeededDropout mask (1 / (1 − rate) or 0 per element) at each training step. */
+/**
+ * A layer that makes its own dropout masks, as a pure function of the noise step (the trainer's SeededDropout):
+ * `size` values, 1 / (1 − rate) where kept and 0 where dropped.
+ */
+export interface MaskSource {
+  readonly name: string;
+  mask(size: number, step: number): Float32Array;
+}
+
+/** A placeholder fed with a layer's dropout mask at each training step. */
 export interface MaskFeed {
   name: string;
-  layer: tf.layers.Layer;
+  layer: MaskSource;
   /** The mask's shape (batch dimension -1). */
   shape: number[];
 }
@@ -190,7 +197,7 @@ export class GraphBuilder {
   }
 
   /** A dropout mask placeholder for `layer`, shaped like its input. */
-  mask(layer: tf.layers.Layer, shape: number[]): string {
+  mask(layer: MaskSource, shape: number[]): string {
     const name = this.placeholder(`${layer.name}/mask`, shape);
     this.masks.push({ name, layer, shape });
     return name;

@@ -1,13 +1,12 @@
-import { attr, DT_BOOL, DT_FLOAT, DT_INT32, FLOAT_T, UnsupportedGraphError, type GraphBuilder, type OpRecord } from './builder';
-import type { Message } from './protobuf';
-
-/*
- * Reverse-mode differentiation of the forward graphs graph-def.ts emits, as more GraphDef nodes: each forward
+/**
+ * Reverse-mode differentiation of the forward graphs def.ts emits, as more GraphDef nodes: each forward
  * op has the gradient TensorFlow's own Python registry gives it (Conv2D → Conv2DBackpropInput/Filter,
  * FusedBatchNormV3 → FusedBatchNormGradV3, ReLU → ReluGrad, …), so the training step runs the same kernels as
  * Keras's compiled train_step, in one graph that TensorFlow schedules in parallel. Only tensors that depend on
  * a variable being trained get gradients: nothing flows into the input images.
  */
+import { attr, DT_BOOL, DT_FLOAT, DT_INT32, FLOAT_T, UnsupportedGraphError, type GraphBuilder, type OpRecord } from './builder';
+import type { Message } from './protobuf';
 
 type Grad = string | undefined;
 /** Gradients of a node's inputs from the gradients of its outputs (`dy[k]` for output k); `need[i]`: input i wants one. */
@@ -18,7 +17,7 @@ const pick = (r: OpRecord, keys: string[]): Record<string, Message> => {
   for (const k of keys) if (r.attrs[k]) out[k] = r.attrs[k];
   return out;
 };
-/** A Mean or Max node of global pooling (graph-def gives those a count); anything else has no rule here. */
+/** A Mean or Max node of global pooling (ops.ts gives those a count); anything else has no rule here. */
 function spatial(r: OpRecord): { count?: number } {
   if (!r.meta?.count) throw new UnsupportedGraphError(`${r.name}: ${r.op} over other axes than the spatial ones`);
   return r.meta;
@@ -99,7 +98,7 @@ const RULES: Record<string, Rule> = {
     });
     return [g.node(`${r.name}/grad`, 'Mul', [hit, expand(g, r, dy!)], FLOAT_T)];
   },
-  // Same-shaped operands only: graph-def emits no broadcasting AddV2 or Mul in a training graph, except by
+  // Same-shaped operands only: the translators emit no broadcasting AddV2 or Mul in a training graph, except by
   // constants and dropout masks, which get no gradient.
   AddV2: (_g, _r, [dy]) => [dy, dy],
   Mul: (g, r, [dy], need) => {
@@ -141,8 +140,10 @@ function parseRef(ref: string): [string, number] {
 /**
  * Adds the backward pass to `g`: given the gradients `seeds` of some forward tensors (tensor name → gradient
  * node), returns the gradient node of each tensor in `wrt` (undefined where `wrt` does not affect the seeds).
- * `forward` is the forward pass in the order it was emitted. Throws {@link UnsupportedGraphError} for an op
- * without a gradient rule on the path.
+ * `forward` is the forward pass in the order it was emitted.
+ * @throws UnsupportedGraphError for an op without a gradient rule on the path
+ * @example
+ * const [dw] = addGradients(g, forward, new Map([[output, dLoss]]), [weight.read]);
  */
 export function addGradients(g: GraphBuilder, forward: readonly OpRecord[], seeds: ReadonlyMap<string, string>, wrt: readonly string[]): Grad[] {
   const targets = new Set(wrt);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { producerNode } from '../tfjs-internal';
 
 /*
  * Cutting a functional model in two. Everything up to a layer is the frozen "prefix"; the rest, the
@@ -7,16 +8,6 @@ import * as tf from '@tensorflow/tfjs';
  */
 
 type Layer = tf.layers.Layer;
-
-/** The parts of TF.js's graph bookkeeping a rebuild needs (public fields of SymbolicTensor and Node). */
-interface GraphNode {
-  inputTensors: tf.SymbolicTensor[];
-  outputTensors: tf.SymbolicTensor[];
-}
-interface GraphTensor extends tf.SymbolicTensor {
-  nodeIndex: number;
-  tensorIndex: number;
-}
 
 export interface ModelCut {
   /** Model inputs → the tensors crossing the cut; null when the cut is at the inputs (nothing frozen). */
@@ -47,7 +38,7 @@ export function cutModel(model: tf.LayersModel, after: string | null): ModelCut 
   const crossing: tf.SymbolicTensor[] = [];
   const inputs: tf.SymbolicTensor[] = [];
 
-  const rebuild = (t: GraphTensor): tf.SymbolicTensor => {
+  const rebuild = (t: tf.SymbolicTensor): tf.SymbolicTensor => {
     const known = memo.get(t.id);
     if (known) return known;
     if (prefixLayers.has(t.sourceLayer as Layer)) {
@@ -58,15 +49,15 @@ export function cutModel(model: tf.LayersModel, after: string | null): ModelCut 
       return input;
     }
     const layer = t.sourceLayer as Layer;
-    const node = (layer as unknown as { inboundNodes: GraphNode[] }).inboundNodes[t.nodeIndex];
-    const args = node.inputTensors.map((x) => rebuild(x as GraphTensor));
+    const node = producerNode(t);
+    const args = node.inputTensors.map(rebuild);
     const result = layer.apply(args.length === 1 ? args[0] : args);
     const outs = Array.isArray(result) ? (result as tf.SymbolicTensor[]) : [result as tf.SymbolicTensor];
     node.outputTensors.forEach((o, i) => memo.set(o.id, outs[i]));
     return memo.get(t.id)!;
   };
 
-  const outputs = model.outputs.map((o) => rebuild(o as GraphTensor));
+  const outputs = model.outputs.map(rebuild);
   const prefix = tf.model({ inputs: model.inputs, outputs: crossing, name: `${model.name}_to_${after}` });
   const suffix = tf.model({ inputs, outputs, name: `${model.name}_after_${after}` });
   return { prefix, suffix, boundary: crossing.map((t) => t.shape.slice(1) as number[]), suffixLayers: model.layers.slice(index + 1) };

@@ -1,9 +1,14 @@
+/**
+ * Compiling a model's training step on the fastest engine available: one TensorFlow graph per step on the
+ * `tensorflow` backend (lib/graph/train-step.ts, as Keras runs train_step), else TF.js's eager ops, which also
+ * take over, saying why, for a layer the graph translation does not cover. The trainer sees one interface,
+ * whichever engine runs.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedGraphError } from '../graph/builder';
-import { graphTrainingStep } from '../graph/train-step';
+import { graphTrainingStep, type LossKind, type StepRunner } from '../graph/train-step';
 
-/** The losses a training step computes (Keras's, with predictions clipped to [ε, 1 − ε]). */
-export type LossKind = 'binaryCrossentropy' | 'categoricalCrossentropy';
+export type { LossKind };
 
 /** What runs training steps: a native TensorFlow graph session, or TF.js's eager ops. */
 export type TrainingEngine = 'tensorflow-graph' | 'tfjs';
@@ -13,20 +18,10 @@ export type TrainingEngine = 'tensorflow-graph' | 'tfjs';
  * the current weights and Adam state live in the session: call {@link TrainingStep.sync} before reading the
  * TF.js variables or optimizer.
  */
-export interface TrainingStep {
+export interface TrainingStep extends StepRunner {
   readonly engine: TrainingEngine;
   /** Why the graph engine is not used (when `engine` is 'tfjs'). */
   readonly reason?: string;
-  /**
-   * One Adam step on a batch, dropout on with the masks of `noiseStep`. Resolves to the batch's mean loss
-   * (before the update) and the model's outputs, which the caller disposes.
-   */
-  step(inputs: tf.Tensor[], y: tf.Tensor, noiseStep: number): Promise<{ loss: number; output: tf.Tensor }>;
-  /** The model's outputs at inference (dropout off) with the current weights; the caller disposes them. */
-  predict(inputs: tf.Tensor[]): tf.Tensor;
-  /** Writes the current weights and optimizer state into the TF.js variables and optimizer. */
-  sync(): Promise<void>;
-  dispose(): void;
 }
 
 export interface TrainingStepOptions {
@@ -66,12 +61,19 @@ function eagerStep(model: tf.LayersModel, opts: TrainingStepOptions, reason: str
  * Training steps for `model` on the fastest engine available: one TensorFlow graph per step on the
  * `tensorflow` backend (as Keras runs train_step), else TF.js's eager ops, which also take over (saying why)
  * for a layer the graph translation does not cover.
+ * @param model the model to train (its own variables; a backbone cut's suffix shares them with the full model)
+ * @param opts the variables, optimizer and loss; `graph: false` for the eager engine
+ * @throws Error when TensorFlow rejects a graph it was given (an untranslatable layer falls back instead)
+ * @example
+ * const steps = compileTrainingStep(model, { vars, optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy', lossFn });
+ * const { loss, output } = await steps.step([x], y, batchIndex);
+ * await steps.sync();
  */
 export function compileTrainingStep(model: tf.LayersModel, opts: TrainingStepOptions): TrainingStep {
   if (opts.graph === false || process.env.CXR_GRAPH_TRAINING === '0') return eagerStep(model, opts, 'graph training turned off');
   if (tf.getBackend() !== 'tensorflow') return eagerStep(model, opts, `backend is ${tf.getBackend()}, not tensorflow`);
   try {
-    return graphTrainingStep(model, opts.vars, opts.optimizer, opts.loss);
+    return { engine: 'tensorflow-graph', ...graphTrainingStep(model, opts.vars, opts.optimizer, opts.loss) };
   } catch (err) {
     if (err instanceof UnsupportedGraphError) return eagerStep(model, opts, `not translatable to a TensorFlow graph: ${err.message}`);
     throw err;

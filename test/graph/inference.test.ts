@@ -16,7 +16,7 @@ import { frozenBatchNorm } from '../../lib/models/layers-bn';
 import { Message } from '../../lib/graph/protobuf';
 import { BACKBONE_NAMES, getBackbone } from '../../lib/models/registry';
 import { SeededDropout } from '../../lib/train/head';
-import { relativeDiff } from './parity';
+import { relativeDiff } from '../models/parity';
 
 const skip = process.env.CXR_SKIP_NATIVE_TESTS === '1' ? 'CXR_SKIP_NATIVE_TESTS=1' : false;
 

@@ -1,7 +1,7 @@
-// Training steps as one TensorFlow graph (graph-step.ts, graph-gradients.ts): the step must do what TF.js's
-// eager step does — same loss, same gradients, same Adam state — on every layer kind the backbones and heads
-// use. Needs the native backend, which the project's set-up provides everywhere; CXR_SKIP_NATIVE_TESTS=1
-// skips these tests.
+// Training steps as one TensorFlow graph (lib/graph/train-step.ts, loss.ts, gradients.ts): the step must do
+// what TF.js's eager step does — same loss, same gradients, same Adam state — on every layer kind the backbones
+// and heads use. Needs the native backend, which the project's set-up provides everywhere;
+// CXR_SKIP_NATIVE_TESTS=1 skips these tests.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
