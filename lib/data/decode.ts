@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { InputFileError, describeError } from '../errors';
+import { decodeDicom } from './dicom/image';
+import { isDicom } from './dicom/parse';
 import { DEFAULT_MAX_PIXELS, probeImage } from './probe';
 
 export interface DecodeOptions {
@@ -22,6 +24,8 @@ export interface DecodedImage {
   height: number;
   /** The file as stored. */
   source: { format: string; width: number; height: number; channels: number; bitDepth: number };
+  /** What a user should know about this image (e.g. a multi-frame DICOM of which only the first frame is used). */
+  warnings?: string[];
 }
 
 /** Reads and decodes an image file; see decodeImageBuffer. */
@@ -51,10 +55,14 @@ function targetSize(size: number | [number, number], name: string): [number, num
  * samples scaled by round(v / 257) so 0 and 65535 map to 0 and 255; alpha composited onto black
  * (an X-ray's empty background is black, and `pad` letterboxes in black too); grey replicated to
  * three channels; then resized with sharp's Lanczos-3 kernel when `size` is given.
+ * DICOM (the `DICM` preamble, whatever the name) goes through its display pipeline
+ * (lib/data/dicom: modality and VOI LUTs, MONOCHROME1 inverted) to 8-bit grey first; its warnings
+ * are printed to stderr and returned.
  * Any failure is an InputFileError naming the file and the cause.
  */
 export async function decodeImageBuffer(buf: Uint8Array, name: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (isDicom(buf)) return decodeDicomImage(buf, name, opts, maxPixels);
   const header = await probeImage(name, buf, maxPixels);
   const sixteen = header.bitDepth === 16;
   // Decode at full size first: resizing inside the same pipeline lets libvips skip rows, and then
@@ -71,24 +79,13 @@ export async function decodeImageBuffer(buf: Uint8Array, name: string, opts: Dec
     const cause = /premature end of (jpeg )?file|truncated|unexpected end|not enough data/i.test(msg) ? 'truncated' : 'corrupt';
     throw new InputFileError(name, `${cause} ${header.format} (${msg})`, { cause: err });
   }
-  let { width, height } = out.info;
+  const { width, height } = out.info;
   const samples = sixteen
     ? new Uint16Array(out.data.buffer, out.data.byteOffset, out.data.length / 2)
     : new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length);
-  let data = toRgb8(samples, width * height, out.info.channels, sixteen ? 65535 : 255);
-  if (opts.size !== undefined) {
-    const [w, h] = targetSize(opts.size, name);
-    const resized = await sharp(data, { raw: { width, height, channels: 3 } })
-      .resize(w, h, { fit: opts.fit === 'pad' ? 'contain' : 'fill', background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    data = new Uint8Array(resized.data.buffer, resized.data.byteOffset, resized.data.length);
-    ({ width, height } = resized.info);
-  }
+  const rgb = toRgb8(samples, width * height, out.info.channels, sixteen ? 65535 : 255);
   return {
-    data,
-    width,
-    height,
+    ...(await resizeRgb(rgb, width, height, name, opts)),
     source: {
       format: header.format,
       width: header.width,
@@ -96,6 +93,30 @@ export async function decodeImageBuffer(buf: Uint8Array, name: string, opts: Dec
       channels: header.channels,
       bitDepth: header.bitDepth,
     },
+  };
+}
+
+/** RGB uint8 resized to `opts.size` (Lanczos-3, stretched or letterboxed in black), or as it is without a size. */
+async function resizeRgb(data: Uint8Array, width: number, height: number, name: string, opts: DecodeOptions): Promise<{ data: Uint8Array; width: number; height: number }> {
+  if (opts.size === undefined) return { data, width, height };
+  const [w, h] = targetSize(opts.size, name);
+  const resized = await sharp(data, { raw: { width, height, channels: 3 } })
+    .resize(w, h, { fit: opts.fit === 'pad' ? 'contain' : 'fill', background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { data: out, info } = resized;
+  return { data: new Uint8Array(out.buffer, out.byteOffset, out.length), width: info.width, height: info.height };
+}
+
+async function decodeDicomImage(buf: Uint8Array, name: string, opts: DecodeOptions, maxPixels: number): Promise<DecodedImage> {
+  const img = await decodeDicom(buf, name, maxPixels);
+  for (const w of img.warnings) console.warn(`cxr: warning: ${name}: ${w}`);
+  const rgb = img.channels === 3 ? img.data : toRgb8(img.data, img.width * img.height, 1, 255);
+  const h = img.header;
+  return {
+    ...(await resizeRgb(rgb, img.width, img.height, name, opts)),
+    source: { format: 'dicom', width: img.width, height: img.height, channels: h.samplesPerPixel, bitDepth: h.bitsStored },
+    warnings: img.warnings,
   };
 }
 

@@ -1,11 +1,13 @@
 import sharp from 'sharp';
 import { InputFileError, describeError } from '../errors';
+import { imageHeaderOf } from './dicom/image';
+import { DicomFormatError, isDicom, parseDicom } from './dicom/parse';
 
 /** Default refusal limit for decoding: far above any chest X-ray, far below a decompression bomb. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 /** Raster formats the data layer accepts (as sharp names them). */
-export const ACCEPTED_FORMATS: readonly string[] = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif'];
+export const ACCEPTED_FORMATS: readonly string[] = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'dicom'];
 
 /** What the file's header says, read without decoding the pixels. */
 export interface ImageHeader {
@@ -18,6 +20,8 @@ export interface ImageHeader {
   hasAlpha: boolean;
   /** EXIF orientation tag (1..8) when present. */
   orientation?: number;
+  /** DICOM only: frames in the file (the first is used). */
+  frames?: number;
 }
 
 const BIT_DEPTH: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64 };
@@ -34,16 +38,13 @@ function indexOfBytes(buf: Uint8Array, from: number, bytes: number[]): number {
 }
 
 /**
- * Cheap checks on the container before sharp looks at it: empty, DICOM, and truncation of the
+ * Cheap checks on the container before sharp looks at it: empty, and truncation of the
  * formats whose end is recognisable (JPEG end-of-image marker, PNG IEND chunk, WEBP RIFF length).
  * A JPEG's entropy-coded data cannot contain FF D9, so its absence near the end means a cut file.
  * Returns the reason the file is unusable, or undefined.
  */
 export function containerProblem(buf: Uint8Array): string | undefined {
   if (buf.length === 0) return 'empty file (0 bytes)';
-  if (startsWith(buf, [0x44, 0x49, 0x43, 0x4d], 128)) {
-    return 'DICOM file: not supported; convert it to PNG or JPEG first (applying the intended window)';
-  }
   if (startsWith(buf, [0xff, 0xd8, 0xff])) {
     if (indexOfBytes(buf, buf.length - 1024, [0xff, 0xd9]) < 0) return 'truncated JPEG (no end-of-image marker)';
   } else if (startsWith(buf, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) {
@@ -61,11 +62,13 @@ function hexStart(buf: Uint8Array): string {
 
 /**
  * Reads an image's header (format from content, size, channels, depth) without decoding pixels,
- * and refuses what the data layer cannot use: empty, truncated, non-image, DICOM, vector,
- * multi-page or animated files, unusual sample types, and images over `maxPixels`.
+ * and refuses what the data layer cannot use: empty, truncated, non-image, vector, multi-page or
+ * animated files, unusual sample types, and images over `maxPixels`. DICOM (the `DICM` preamble,
+ * whatever the extension) reports format `dicom`, Bits Stored as its depth, and its frame count.
  * Throws InputFileError naming `file` and the cause.
  */
 export async function probeImage(file: string, buf: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<ImageHeader> {
+  if (isDicom(buf)) return probeDicom(file, buf, maxPixels);
   const early = containerProblem(buf);
   if (early) throw new InputFileError(file, early);
   let meta: sharp.Metadata;
@@ -103,4 +106,14 @@ export async function probeImage(file: string, buf: Uint8Array, maxPixels = DEFA
     hasAlpha: Boolean(meta.hasAlpha),
     orientation: meta.orientation,
   };
+}
+
+function probeDicom(file: string, buf: Uint8Array, maxPixels: number): ImageHeader {
+  try {
+    const h = imageHeaderOf(parseDicom(buf), maxPixels);
+    return { format: 'dicom', width: h.columns, height: h.rows, channels: h.samplesPerPixel, bitDepth: h.bitsStored, hasAlpha: false, frames: h.frames };
+  } catch (err) {
+    if (err instanceof DicomFormatError) throw new InputFileError(file, err.message, { cause: err });
+    throw err;
+  }
 }
