@@ -18,6 +18,7 @@ const COMMANDS: Register[] = [
   require('./compare').register,
   require('./report').register,
   require('./study').register,
+  require('./dicom').register,
 ];
 
 export function buildProgram(): Command {

@@ -5,6 +5,8 @@ import sharp from 'sharp';
 import { CxrError, InputFileError, describeError } from '../errors';
 import { LABELS, labelForFolder as labelFor, type ClassMap, type Label } from './labels';
 import { MANIFEST_NAME, readManifest, type ManifestEntry } from './manifest';
+import { decodeDicom } from './dicom/image';
+import { dicomPatientNotes, dicomSampleFields, hasDicomPatient, withDicomFields } from './dicom/sample';
 import { patientFromFileName } from './patients';
 import { DEFAULT_MAX_PIXELS, probeImage } from './probe';
 import type { Dataset, Sample, ScanProblem } from './types';
@@ -32,6 +34,7 @@ const CONCURRENCY = 8;
 const EXTENSION_FORMATS: Record<string, string> = {
   '.jpg': 'jpeg', '.jpeg': 'jpeg', '.jpe': 'jpeg', '.jfif': 'jpeg', '.png': 'png', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.gif': 'gif',
   '.heic': 'heif', '.heif': 'heif', '.avif': 'heif',
+  '.dcm': 'dicom', '.dicom': 'dicom',
 };
 
 interface ClassFolder {
@@ -260,9 +263,15 @@ async function scanFile(
     report({ file: f.rel, reason: err.reason });
     return undefined;
   }
+  // DICOM hook (lib/data/dicom/sample.ts): patient, view, age, source from the header, or why the image is excluded.
+  const dicom = header.format === 'dicom' ? dicomSampleFields(buf) : undefined;
+  if (dicom?.excluded) {
+    report({ file: f.rel, reason: dicom.excluded });
+    return undefined;
+  }
   const fromName = entry?.patientId ? undefined : patientFromFileName(f.rel);
   const prefix = path.posix.basename(f.rel).split('__');
-  return {
+  return withDicomFields({
     file: f.rel,
     path: f.abs,
     label: f.label,
@@ -278,10 +287,11 @@ async function scanFile(
     bitDepth: header.bitDepth,
     ...(entry?.view ? { view: entry.view } : {}),
     ...(entry?.ageGroup ? { ageGroup: entry.ageGroup } : {}),
-  };
+  }, dicom, entry);
 }
 
 async function decodeCheck(file: string, buf: Buffer, format: string, maxPixels: number): Promise<void> {
+  if (format === 'dicom') return void (await decodeDicom(buf, file, maxPixels));
   try {
     // Full size on purpose: a downscaling pipeline may skip rows and miss their corruption.
     await sharp(buf, { failOn: 'warning', limitInputPixels: maxPixels }).raw().toBuffer();
@@ -294,11 +304,12 @@ function derivationNotes(samples: Sample[]): string[] {
   const byPattern = new Map<string, number>();
   let single = 0;
   for (const s of samples) {
+    if (hasDicomPatient(s)) continue;
     const p = patientFromFileName(s.file);
     if (p) byPattern.set(p.pattern, (byPattern.get(p.pattern) ?? 0) + 1);
     else single += 1;
   }
-  const notes = [`no ${MANIFEST_NAME}: patient ids, sources and hashes derived from the files`];
+  const notes = [`no ${MANIFEST_NAME}: patient ids, sources and hashes derived from the files`, ...dicomPatientNotes(samples)];
   for (const [pattern, n] of byPattern) notes.push(`patient id from file name pattern ${pattern} for ${n} image(s)`);
   if (single > 0) notes.push(`${single} image(s) match no known file-name pattern: each counted as its own patient (images of one patient may then cross splits)`);
   return notes;
