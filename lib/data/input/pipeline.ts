@@ -1,11 +1,14 @@
 import type { EnhanceOptions } from '../../enhance/pipeline';
 import type { AugmentParams } from './augment';
 import type { ImagePool } from './image-pool';
+import type { InputPrep } from './images';
+import type { JitterParams } from './jitter';
 
 /** One image to feed, with its augmentation (null: as is). */
 export interface FeedItem {
   path: string;
   augment: AugmentParams | null;
+  jitter?: JitterParams | null;
 }
 
 /** A batch of network inputs before preprocessing: NHWC float32, RGB values 0–255. */
@@ -22,6 +25,8 @@ export interface PipelineOptions {
   inputSize: number;
   fit: 'stretch' | 'pad';
   enhance: EnhanceOptions | null;
+  /** Border crop and format normalisation (absent: none). */
+  prep?: InputPrep;
   /** Batches prepared ahead of the one being consumed (memory: about (prefetch + 1) batches). */
   prefetch?: number;
 }
@@ -38,7 +43,7 @@ export async function* imageBatches(items: readonly FeedItem[], pool: ImagePool,
   const start = (b: number): Promise<ImageBatch> => {
     const slice = items.slice(b * batchSize, (b + 1) * batchSize);
     const loads = slice.map((item) =>
-      pool.load({ path: item.path, inputSize, fit: opts.fit, enhance: opts.enhance, augment: item.augment }),
+      pool.load({ path: item.path, inputSize, fit: opts.fit, enhance: opts.enhance, augment: item.augment, prep: opts.prep, jitter: item.jitter }),
     );
     return Promise.all(loads).then((images) => {
       const x = new Float32Array(slice.length * pixels * 3);
