@@ -1,3 +1,7 @@
+/**
+ * `cxr doctor`: which TensorFlow.js backend runs here and why the better ones do not — the first thing to
+ * check when training is slow or the native backend is missing after set-up.
+ */
 import type { Command } from 'commander';
 import { initBackend, systemGpus, type BackendInfo } from '../backend';
 

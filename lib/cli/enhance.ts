@@ -1,3 +1,7 @@
+/**
+ * `cxr enhance`: the study's white balance + grey + CLAHE on one image, or on a whole data folder into another
+ * folder (both cores, progress bar, a manifest of what was done), for looking at what the network is fed.
+ */
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors';

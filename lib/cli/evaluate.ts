@@ -1,3 +1,7 @@
+/**
+ * `cxr evaluate`: a trained run's model scored on any data folder (external evaluation: every image is a test
+ * image), printed as the report prints it (patient-bootstrap CIs, per-class table, confusion matrix).
+ */
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '../backend';

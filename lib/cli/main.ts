@@ -1,10 +1,12 @@
+/**
+ * The `cxr` program: each command lives in its own file under lib/cli/ and exports `register(program)`; this
+ * file only assembles them, defines the one global option (`--backend`, accepted before or after the command)
+ * and turns errors into one clear line and an exit code.
+ */
 import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_CHOICES, parseBackendChoice } from '../backend';
 import { CxrError } from '../errors';
 
-/**
- * Each command lives in its own file under lib/cli/ and exports `register(program)`; this file only
- * assembles them and turns errors into one clear line and an exit code.
- */
 type Register = (program: Command) => void;
 
 const COMMANDS: Register[] = [
@@ -15,20 +17,24 @@ const COMMANDS: Register[] = [
   require('./predict').register,
   require('./models').register,
   require('./evaluate').register,
-  require('./compare').register,
   require('./report').register,
   require('./study').register,
+  require('./segment').register,
   require('./dicom').register,
 ];
 
+/** The `cxr` command with every subcommand registered (parse with `parseAsync`). */
 export function buildProgram(): Command {
   const program = new Command('cxr')
     .description('Chest X-ray classification toolkit (COVID-19 / viral pneumonia / normal)')
     .showHelpAfterError()
     .exitOverride()
-    // Global: every command that computes calls initBackend(), which reads CXR_BACKEND (lib/backend.ts).
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the best that works; env CXR_BACKEND)')
-      .choices(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
+    // Each command's help lists --backend too, since it is accepted after the command name.
+    .configureHelp({ showGlobalOptions: true })
+    // Every command that computes calls initBackend(), which reads CXR_BACKEND (lib/backend.ts).
+    // Parsed by lib/backend's own check, so a bad name is one `cxr: error:` line like a bad CXR_BACKEND.
+    .addOption(new Option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (default: the best that works; env CXR_BACKEND)`)
+      .argParser((value) => parseBackendChoice(value, '--backend')))
     .hook('preAction', (cmd) => {
       const backend = cmd.opts().backend as string | undefined;
       if (backend) process.env.CXR_BACKEND = backend;
@@ -37,7 +43,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the process exit code. */
+/**
+ * Runs the CLI.
+ * @param argv `process.argv` (node, script, then the user's arguments)
+ * @returns the process exit code: 0, or the error's (1 failure, 2 bad input file, 64 usage)
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {

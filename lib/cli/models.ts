@@ -1,3 +1,7 @@
+/**
+ * `cxr models` and `cxr weights`: the backbones the toolkit builds, their parameter counts and where their
+ * ImageNet weights come from, and fetching those weights into the cache (or saying where to put them offline).
+ */
 import type { Command } from 'commander';
 import { initBackend } from '../backend';
 import { BACKBONE_NAMES, BACKBONES, getBackbone } from '../models/registry';

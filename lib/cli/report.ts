@@ -1,3 +1,7 @@
+/**
+ * `cxr report`: the study report (self-contained HTML and Markdown) from the finished runs; a thin call into
+ * lib/report/write.ts.
+ */
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors';

@@ -9,7 +9,7 @@ import { formatSummary, summarize } from '../data/summary';
 import { SPLIT_NAMES, type Dataset } from '../data/types';
 import { enhanceFolder } from '../enhance/folder';
 import { DEFAULT_ENHANCE, enhanceKey } from '../enhance/pipeline';
-import { runComplete } from '../eval/run-files';
+import { readRunRecord, runComplete } from '../train/run-folder';
 import { CxrError, UsageError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { formatDuration, progress } from '../io/progress';
@@ -19,7 +19,7 @@ import { collectStudy } from '../report/collect';
 import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
 import { makeRunConfig, PROFILE_NAMES, type ProfileName } from '../train/config';
-import { readRunRecord, resumeRun, startRun } from '../train/run';
+import { resumeRun, startRun } from '../train/run';
 import { scanForCli } from './data';
 
 interface StudyFlags {

@@ -1,6 +1,9 @@
+/**
+ * `cxr train`: two-phase transfer learning of one backbone on one task into a new run folder, or `--resume`
+ * of an interrupted one. Only argument checks here; the run itself is lib/train/run.ts.
+ */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { initBackend, parseBackendChoice } from '../backend';
 import { UsageError } from '../errors';
 import { defaultDataDir } from '../paths';
 import { registryBackbone } from '../train/backbone-source';
@@ -21,7 +24,6 @@ interface TrainCliOptions {
   inputSize?: string;
   workers?: string;
   resume?: string;
-  backend?: string;
   quiet?: boolean;
 }
 
@@ -32,7 +34,7 @@ function integer(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-/** `cxr train`: two-phase transfer learning into a run folder; `--resume` continues one. */
+/** Registers `cxr train` (the global `--backend` applies: lib/cli/main.ts). */
 export function register(program: Command): void {
   program
     .command('train')
@@ -49,7 +51,6 @@ export function register(program: Command): void {
     .option('--input-size <px>', "override the profile's input size")
     .option('--workers <n>', 'image decoding threads', '2')
     .option('--resume <runDir>', 'continue an interrupted run from its latest checkpoint')
-    .option('--backend <name>', 'force a TensorFlow.js backend: tensorflow-gpu, tensorflow, wasm, cpu')
     .option('--quiet', 'no progress output')
     .action(async (opts: TrainCliOptions) => {
       // Ctrl-C loses at most the epoch in progress; say how to continue.
@@ -58,7 +59,6 @@ export function register(program: Command): void {
           console.error(`\ninterrupted; continue with: npx cxr train --resume ${path.relative(process.cwd(), dir) || dir}`);
           process.exit(130);
         });
-      if (opts.backend) await initBackend({ backend: parseBackendChoice(opts.backend, '--backend'), quiet: opts.quiet });
       if (opts.resume) {
         const r = await resumeRun(path.resolve(opts.resume), { quiet: opts.quiet, onRunDir });
         console.log(r.dir);

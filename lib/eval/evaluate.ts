@@ -7,7 +7,7 @@ import { taskLabelIndex } from '../data/labels';
 import { scanDataset } from '../data/scan';
 import type { Sample, ScanProblem } from '../data/types';
 import { InputFileError } from '../errors';
-import { loadRunModel, predictImages, runImageBatches, type BatchOptions, type RunModel } from './run-model';
+import { loadRunModel, predictImages, runImageBatches, type BatchOptions, type RunModel } from '../train/run-model';
 import { summarise, type EvaluationSummary } from './summary';
 import type { BootstrapOptions } from './bootstrap';
 import type { Prediction } from './types';

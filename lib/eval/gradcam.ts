@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getBackbone } from '../models/registry';
 import { cutModel } from '../models/cut';
 import { HEAD_POOL_LAYER } from '../train/head';
-import { modelInput, runImageBatches, type RunModel } from './run-model';
+import { modelInput, runImageBatches, type RunModel } from '../train/run-model';
 import type { ImageSample } from './evaluate';
 import { argmax, type Prediction } from './types';
 import { taskLabelIndex } from '../data/labels';

@@ -11,7 +11,7 @@
 import { taskLabelIndex } from '../data/labels';
 import type { BootstrapOptions } from './bootstrap';
 import type { ImageSample } from './evaluate';
-import { predictImages, runImageBatches, type BatchOptions, type RunModel } from './run-model';
+import { predictImages, runImageBatches, type BatchOptions, type RunModel } from '../train/run-model';
 import { summarise, type EvaluationSummary } from './summary';
 import type { Prediction } from './types';
 

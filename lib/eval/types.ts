@@ -1,14 +1,8 @@
-/** One model output for one image: what every metric in `lib/eval` consumes. */
-export interface Prediction {
-  /** Image file (relative to the data folder), for tracing a prediction back to its image. */
-  file: string;
-  /** Patient the image belongs to; the bootstrap resamples patients, not images. */
-  patientId: string;
-  /** True class index, 0-based, into the task's class list. */
-  label: number;
-  /** Class probabilities in class-index order (sum to 1). */
-  probs: number[];
-}
+/**
+ * The few types every evaluation module shares: a prediction (defined beside predictions.csv, which stores
+ * them, in lib/train/run-folder.ts), a confusion matrix and an estimate with its confidence interval.
+ */
+export type { Prediction } from '../train/run-folder';
 
 /** A confusion matrix: `m[trueClass][predictedClass]` = count (or row fraction when normalised). */
 export type ConfusionMatrix = number[][];
@@ -20,14 +14,12 @@ export interface Estimate {
   ci?: [number, number];
 }
 
-/** Index of the largest value; ties go to the lowest index (as `numpy.argmax`). */
+/**
+ * Index of the largest value; ties go to the lowest index (as `numpy.argmax`).
+ * @example argmax([0.2, 0.5, 0.5]) // 1
+ */
 export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
-}
-
-/** Predicted class of each prediction (argmax of its probabilities). */
-export function predictedLabels(preds: readonly Prediction[]): number[] {
-  return preds.map((p) => argmax(p.probs));
 }

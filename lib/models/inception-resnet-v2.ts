@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../errors';
+import { checkInputSize } from './input-size';
 import { frozenBatchNorm } from './layers-bn';
 import { customScale, kerasAutoNamer } from './layers';
 import type { BackboneSpec, BuildOptions, Pooling } from './types';
@@ -83,12 +83,7 @@ function inceptionResnetBlock(x: T, scale: number, type: BlockType, idx: number,
 }
 
 function checkOptions(opts: BuildOptions): { size: number; pooling: Pooling } {
-  const size = opts.inputSize ?? inceptionResNetV2Spec.defaultInputSize;
-  if (!Number.isInteger(size) || size < inceptionResNetV2Spec.minInputSize) {
-    throw new UsageError(
-      `InceptionResNetV2: input size must be an integer of at least ${inceptionResNetV2Spec.minInputSize} px, got ${size}`,
-    );
-  }
+  const size = checkInputSize('InceptionResNetV2', opts.inputSize ?? inceptionResNetV2Spec.defaultInputSize, inceptionResNetV2Spec.minInputSize);
   return { size, pooling: opts.pooling ?? 'avg' };
 }
 

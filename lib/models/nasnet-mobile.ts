@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../errors';
+import { checkInputSize } from './input-size';
 import { frozenBatchNorm } from './layers-bn';
 import { kerasAutoNamer } from './layers';
 import type { BackboneSpec, BuildOptions, Pooling } from './types';
@@ -166,10 +166,7 @@ function reductionCell(ip: T, prev: T | null, filters: number, id: string): [T, 
 }
 
 function checkOptions(opts: BuildOptions): { size: number; pooling: Pooling } {
-  const size = opts.inputSize ?? nasnetMobileSpec.defaultInputSize;
-  if (!Number.isInteger(size) || size < nasnetMobileSpec.minInputSize) {
-    throw new UsageError(`NASNetMobile: input size must be an integer of at least ${nasnetMobileSpec.minInputSize} px, got ${size}`);
-  }
+  const size = checkInputSize('NASNetMobile', opts.inputSize ?? nasnetMobileSpec.defaultInputSize, nasnetMobileSpec.minInputSize);
   return { size, pooling: opts.pooling ?? 'avg' };
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../errors';
+import { checkInputSize } from './input-size';
 import { frozenBatchNorm } from './layers-bn';
 import type { BackboneSpec, BuildOptions } from './types';
 
@@ -46,8 +46,7 @@ function stack(x: Sym, filters: number, blocks: number, name: string, stride1 = 
  * @param blocks residual blocks per stage conv2..conv5 ([3,4,6,3] for ResNet-50, [3,4,23,3] for ResNet-101)
  */
 export function buildResNetV1(modelName: string, blocks: [number, number, number, number], opts: BuildOptions = {}): tf.LayersModel {
-  const size = opts.inputSize ?? 224;
-  if (!Number.isInteger(size) || size < 32) throw new UsageError(`${modelName}: input size must be an integer >= 32 (got ${size})`);
+  const size = checkInputSize(modelName, opts.inputSize ?? 224, 32);
   const pooling = opts.pooling ?? 'avg';
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' });
   let x = apply(tf.layers.zeroPadding2d({ padding: [[3, 3], [3, 3]], name: 'conv1_pad' }), input);

@@ -11,7 +11,7 @@ import { readSplitCsv } from '../data/split';
 import { summarize, type DataSummary } from '../data/summary';
 import type { Dataset, Sample } from '../data/types';
 import { applyTemperature, fitTemperatureToPredictions, topLabelReliability, type Reliability, type TemperatureFit } from '../eval/calibration';
-import { listRunDirs, readRunFiles, runComplete, type RunFiles, type SplitRow } from '../eval/run-files';
+import { listRunDirs, readRunFiles, runComplete, type RunFiles, type SplitRow } from '../train/run-folder';
 import { shortcutAudit, type ImageMeta, type ShortcutAudit } from '../eval/shortcut';
 import { summarise, type EvaluationSummary } from '../eval/summary';
 import { describeError } from '../errors';

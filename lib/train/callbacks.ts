@@ -1,3 +1,7 @@
+/**
+ * Keras's EarlyStopping and ReduceLROnPlateau, with their state serialisable so that a resumed run picks up
+ * the patience counters and best values where the checkpoint left them.
+ */
 import type { EarlyStoppingConfig, ReduceLrConfig } from './config';
 
 /** Metrics of one epoch (Keras names). */

@@ -1,16 +1,15 @@
+/**
+ * Checkpoints that survive a kill at any moment: `checkpoints/epoch-<n>/` folders, each written under a
+ * temporary name and renamed into place, plus a `checkpoints/latest` pointer replaced atomically after the
+ * folder exists. The previous checkpoint stays intact and findable; older folders are removed only after the
+ * pointer moved on. Tensors are stored in the TensorFlow.js weights format (`<group>.json` manifest +
+ * `<group>.bin`).
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CxrError } from '../errors';
 import { writeDirAtomic, writeFileAtomic } from '../io/atomic';
-
-/*
- * Checkpoints: `checkpoints/epoch-<n>/` folders, each written under a temporary name and renamed into
- * place, plus a `checkpoints/latest` pointer replaced atomically after the folder exists. A kill at any
- * moment leaves the previous checkpoint intact and findable; older folders are removed only after the
- * pointer moved on. Tensors are stored in the TensorFlow.js weights format (`<group>.json` manifest +
- * `<group>.bin`).
- */
 
 /** Named tensors of one checkpoint group (model weights, optimizer slots, best weights). */
 export type TensorGroup = { name: string; tensor: tf.Tensor }[];

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors';
+import { checkInputSize } from '../models/input-size';
 import { DEFAULT_ENHANCE, type EnhanceOptions } from '../enhance/pipeline';
 import type { Task } from '../data/labels';
 import type { SplitFractions } from '../data/types';
@@ -182,9 +183,7 @@ export function makeRunConfig(opts: RunOptions): RunConfig {
   if (opts.task !== 'binary' && opts.task !== 'multiclass') throw new UsageError(`unknown task '${String(opts.task)}' (binary or multiclass)`);
   const profile = opts.profile ?? 'quick';
   const base = profilePhases(profile, { model: opts.model, defaultInputSize: opts.defaultInputSize, minInputSize: opts.minInputSize });
-  if (opts.inputSize !== undefined && opts.minInputSize !== undefined && opts.inputSize < opts.minInputSize) {
-    throw new UsageError(`input size ${opts.inputSize} is below ${opts.model}'s minimum of ${opts.minInputSize}`);
-  }
+  if (opts.inputSize !== undefined && opts.minInputSize !== undefined) checkInputSize(opts.model, opts.inputSize, opts.minInputSize);
   const seed = opts.seed ?? 42;
   const config: RunConfig = {
     model: opts.model,
@@ -211,7 +210,7 @@ export function makeRunConfig(opts: RunOptions): RunConfig {
 /** Rejects inconsistent settings with one clear line. */
 export function validateRunConfig(c: RunConfig): void {
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${c.seed}`);
-  if (!Number.isInteger(c.inputSize) || c.inputSize < 16) throw new UsageError(`input size must be an integer ≥ 16, got ${c.inputSize}`);
+  checkInputSize(c.model, c.inputSize, 16);
   if (c.limit !== null && (!Number.isInteger(c.limit) || c.limit < 3)) throw new UsageError(`--limit must be an integer ≥ 3, got ${c.limit}`);
   if (c.phases.length === 0) throw new UsageError('a run needs at least one phase');
   c.phases.forEach((p, i) => {

@@ -1,64 +1,35 @@
+/**
+ * A training run from start to finish: scan and split the data, write the run folder, then train each phase,
+ * save the final model and predict the validation and test images. `resumeRun` continues a killed run from
+ * its latest checkpoint with the same data, split and settings. What is stored where is lib/train/run-folder's
+ * business; how phases map onto the model is run-plan's; checkpointing is run-progress's.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
-import { initBackend, type BackendInfo } from '../backend';
+import { initBackend } from '../backend';
+import { drawAugment } from '../data/input/augment';
+import { ImagePool } from '../data/input/image-pool';
 import { LABELS } from '../data/labels';
 import { scanDataset } from '../data/scan';
-import { readSplitCsv, splitDataset, splitToCsvRows, SPLIT_CSV_COLUMNS } from '../data/split';
+import { splitDataset } from '../data/split';
 import type { Dataset, Sample, Split } from '../data/types';
-import { enhanceKey } from '../enhance/pipeline';
 import { CxrError, InputFileError, UsageError } from '../errors';
-import { writeJsonAtomic } from '../io/atomic';
-import { readCsv, writeCsvAtomic } from '../io/csv';
 import { compileInference } from '../graph/inference';
+import { setTrainableLayers, trainableVariables, type ModelCut } from '../models/cut';
 import { saveModel } from '../models/io';
 import { PROJECT_ROOT } from '../paths';
-import { adamInternals } from '../graph/adam-state';
-import { registryBackbone, type BackboneSource } from './backbone-source';
-import { loadLatestCheckpoint, saveCheckpoint, type TensorGroup } from './checkpoint';
-import { validateRunConfig, type PhaseConfig, type RunConfig } from './config';
-import { FeatureStore, type FeatureKey } from './feature-cache';
-import { cutModel, keyedWeights, setTrainableLayers, trainableVariables, type ModelCut } from '../models/cut';
-import { attachHead } from './head';
-import { ImagePool } from '../data/input/image-pool';
-import { cachedBatches, ensureFeatures, streamBatches, type Batch, type Example, type FeatureRequest, type ImageSettings } from './phase-data';
-import { drawAugment } from '../data/input/augment';
 import { Rng } from '../random';
-import { predictedClass, taskLabel, taskSpec, type TaskSpec } from './tasks';
-import { initialPhaseState, trainPhase, type HistoryRow, type PhaseState } from './trainer';
-
-/** What `config.json` holds: the configuration and what actually ran. */
-export interface RunRecord {
-  format: 'cxr-run/1';
-  id: string;
-  config: RunConfig;
-  runtime: {
-    createdAt: string;
-    versions: Record<string, string>;
-    backend: Pick<BackendInfo, 'name' | 'tfBackend' | 'tfjsVersion' | 'runtimeVersion' | 'threads' | 'gpu'>;
-    weightsId: string;
-    /** Per phase: how the frozen part ran and where its features are cached. */
-    phases: { trainAfter: string | null; frozen: string; views: number; augment: boolean; featureCache: string | null; trainableParams: number }[];
-    /** Each resume, with the backend it ran on. */
-    resumes: { at: string; backend: string; fromCheckpoint: string | null }[];
-  };
-}
-
-/** Checkpointed state of a run. */
-interface RunState {
-  format: 1;
-  /** Phase in progress; `phases.length` once training is over. */
-  phase: number;
-  phaseState: PhaseState;
-  history: HistoryRow[];
-  /** Checkpoint serial (grows with each save). */
-  serial: number;
-  /** Training, predictions and model are all written. */
-  complete: boolean;
-}
-
-export const HISTORY_COLUMNS = ['epoch', 'phase', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'seconds'] as const;
+import { registryBackbone, type BackboneSource } from './backbone-source';
+import { validateRunConfig, type PhaseConfig, type RunConfig } from './config';
+import type { FeatureStore } from './feature-cache';
+import { attachHead } from './head';
+import { cachedBatches, ensureFeatures, streamBatches, type Batch, type Example, type FeatureRequest } from './phase-data';
+import * as folder from './run-folder';
+import { examplesOf, RunPlan, type PlannedPhase } from './run-plan';
+import { RunProgress } from './run-progress';
+import { predictedClass, taskLabel, taskSpec } from './tasks';
+import { trainPhase, type HistoryRow } from './trainer';
 
 export interface TrainRunOptions {
   /** Parent folder of run folders (default `runs/` in the project). */
@@ -80,20 +51,10 @@ export interface RunResult {
   valAccuracy: number;
 }
 
-function versions(): Record<string, string> {
-  const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
-  return { cxr: pkg.version, node: process.version, tfjs: tf.version.tfjs, sharp: sharp.versions.sharp ?? '', vips: sharp.versions.vips };
-}
-
-function runId(config: RunConfig, out: string): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const base = `${t}-${config.model}-${config.task}`;
-  let id = base;
-  for (let i = 2; fs.existsSync(path.join(out, id)); i++) id = `${base}-${i}`;
-  return id;
-}
-
-/** At most `limit` samples, the same share of each class, chosen with the seed. */
+/**
+ * At most `limit` samples, the same share of each class, chosen with the seed.
+ * @example limitSamples(dataset.samples, 20, 42) // about 20 images, every class kept
+ */
 export function limitSamples(samples: readonly Sample[], limit: number | null, seed: number): Sample[] {
   if (limit === null || limit >= samples.length) return [...samples];
   const out: Sample[] = [];
@@ -113,7 +74,12 @@ async function scan(dataDir: string, quiet?: boolean): Promise<Dataset> {
   return dataset;
 }
 
-/** Starts a new run: scans the data, splits it by patient, writes the run folder and trains. */
+/**
+ * Starts a new run: scans the data, splits it by patient, writes the run folder and trains.
+ * @returns the run folder, its history and the final model's validation accuracy
+ * @throws UsageError for a bad configuration, too few images or an existing run folder; InputFileError for a
+ *   missing or empty data folder; NonFiniteLossError when training diverges (the last checkpoint is kept).
+ */
 export async function startRun(config: RunConfig, opts: TrainRunOptions = {}): Promise<RunResult> {
   validateRunConfig(config);
   const out = path.resolve(opts.out ?? path.join(PROJECT_ROOT, 'runs'));
@@ -123,58 +89,26 @@ export async function startRun(config: RunConfig, opts: TrainRunOptions = {}): P
   const samples = limitSamples(dataset.samples, config.limit, config.seed);
   const split = splitDataset(samples, { seed: config.split.seed, fractions: config.split.fractions });
   if (split.train.length === 0 || split.val.length === 0) throw new UsageError(`too few images to split (${samples.length}): training and validation each need at least one`);
-  const id = opts.id ?? runId(config, out);
+  const id = opts.id ?? folder.newRunId(config, out);
   const dir = path.join(out, id);
-  if (fs.existsSync(dir)) throw new UsageError(`${dir} already exists`);
-  const record: RunRecord = {
-    format: 'cxr-run/1',
-    id,
-    config,
-    runtime: {
-      createdAt: new Date().toISOString(),
-      versions: versions(),
-      backend: pick(backend),
-      weightsId: await source.weightsId(config.weights, config.seed),
-      phases: [],
-      resumes: [],
-    },
-  };
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw new CxrError(`${dir}: cannot create the run folder (${(err as NodeJS.ErrnoException).code ?? err})`, { cause: err });
-  }
+  const record = folder.newRunRecord(id, config, backend, await source.weightsId(config.weights, config.seed));
+  folder.createRunFolder(dir);
   opts.onRunDir?.(dir);
-  writeCsvAtomic(path.join(dir, 'split.csv'), splitToCsvRows(split), SPLIT_CSV_COLUMNS);
-  if (dataset.problems.length > 0) writeCsvAtomic(path.join(dir, 'problems.csv'), dataset.problems.map((p) => ({ ...p })), ['file', 'reason']);
-  writeJsonAtomic(path.join(dir, 'config.json'), record);
+  folder.writeRunSplit(dir, split, dataset.problems);
+  folder.writeRunRecord(dir, record);
   if (!opts.quiet) console.error(`run: ${dir} (train ${split.train.length}, val ${split.val.length}, test ${split.test.length} images)`);
   return execute(dir, record, split, source, opts);
 }
 
-function pick(b: BackendInfo): RunRecord['runtime']['backend'] {
-  return { name: b.name, tfBackend: b.tfBackend, tfjsVersion: b.tfjsVersion, runtimeVersion: b.runtimeVersion, threads: b.threads, gpu: b.gpu };
-}
-
-/** Reads a run folder's record. */
-export function readRunRecord(dir: string): RunRecord {
-  const file = path.join(dir, 'config.json');
-  if (!fs.existsSync(file)) throw new InputFileError(dir, 'not a run folder (no config.json)');
-  let record: RunRecord;
-  try {
-    record = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
-  } catch (err) {
-    throw new InputFileError(file, `unreadable (${(err as Error).message})`);
-  }
-  if (record.format !== 'cxr-run/1') throw new InputFileError(file, `unknown run format '${String(record.format)}'`);
-  return record;
-}
-
-/** Continues an interrupted run from its latest checkpoint (same data, split and settings). */
+/**
+ * Continues an interrupted run from its latest checkpoint (same data, split and settings).
+ * @throws InputFileError when `dir` is not a run folder; UsageError when the run is complete; CxrError when
+ *   the backbone's initial weights changed since the run started.
+ */
 export async function resumeRun(dir: string, opts: TrainRunOptions = {}): Promise<RunResult> {
-  const record = readRunRecord(dir);
+  const record = folder.readRunRecord(dir);
   const source = opts.backbone ?? registryBackbone(record.config.model);
-  const ckpt = loadLatestCheckpoint<RunState>(path.join(dir, 'checkpoints'));
+  const ckpt = folder.readRunCheckpoint(dir);
   if (ckpt?.data.state.complete) throw new UsageError(`${dir} is complete; nothing to resume`);
   const backend = await initBackend({ quiet: opts.quiet });
   const weightsId = await source.weightsId(record.config.weights, record.config.seed);
@@ -182,9 +116,9 @@ export async function resumeRun(dir: string, opts: TrainRunOptions = {}): Promis
     throw new CxrError(`${dir}: the backbone weights changed since the run started (${record.runtime.weightsId} then, ${weightsId} now)`);
   }
   const dataset = await scan(record.config.dataDir, opts.quiet);
-  const split = readSplitCsv(path.join(dir, 'split.csv'), dataset);
+  const split = folder.readRunSplitSamples(dir, dataset);
   record.runtime.resumes.push({ at: new Date().toISOString(), backend: backend.name, fromCheckpoint: ckpt ? path.basename(ckpt.folder) : null });
-  writeJsonAtomic(path.join(dir, 'config.json'), record);
+  folder.writeRunRecord(dir, record);
   opts.onRunDir?.(dir);
   if (!opts.quiet) console.error(`resume: ${dir} from ${ckpt ? path.basename(ckpt.folder) : 'the start'}`);
   return execute(dir, record, split, source, opts);
@@ -196,189 +130,116 @@ export async function buildRunModel(config: RunConfig, source: BackboneSource): 
   return attachHead(backbone, taskSpec(config.task), config.head, config.seed);
 }
 
-function examplesOf(samples: readonly Sample[], task: TaskSpec): Example[] {
-  return samples.map((sample) => ({ sample, target: task.target(sample.label) }));
-}
-
-async function execute(dir: string, record: RunRecord, split: Split, source: BackboneSource, opts: TrainRunOptions): Promise<RunResult> {
-  const config = record.config;
-  const task = taskSpec(config.task);
-  const model = await buildRunModel(config, source);
-  const images: ImageSettings = { inputSize: config.inputSize, fit: config.fit, enhance: config.enhance, preprocess: config.preprocess };
-  const train = examplesOf(split.train, task);
-  const val = examplesOf(split.val, task);
-  const ckptDir = path.join(dir, 'checkpoints');
-  const cuts = new Map<string | null, ModelCut>();
-  const cutAt = (after: string | null) => {
-    if (!cuts.has(after)) cuts.set(after, cutModel(model, after));
-    return cuts.get(after)!;
-  };
-  const phases = config.phases.map((p) => ({ cfg: p, cut: cutAt(p.trainAfter) }));
-
-  // Weights that can differ from the freshly built model: every layer trained in a phase up to `phase`.
-  const tracked = (phase: number) => {
-    const layers = new Set(phases.slice(0, Math.min(phase + 1, phases.length)).flatMap((p) => p.cut.suffixLayers));
-    return keyedWeights(model, [...layers]);
-  };
-
-  let state: RunState = { format: 1, phase: 0, phaseState: initialPhaseState(config.phases[0]), history: [], serial: 0, complete: false };
-  const best: { values: tf.Tensor[] | null } = { values: null };
-  let optimizerWeights: TensorGroup | null = null;
-  let lastCheckpoint: string | null = null;
-  const found = loadLatestCheckpoint<RunState>(ckptDir);
-  if (found) {
-    state = found.data.state;
-    lastCheckpoint = found.folder;
-    const byKey = new Map(keyedWeights(model, model.layers).map((w) => [w.key, w]));
-    for (const { name, tensor } of found.data.groups.weights ?? []) {
-      const w = byKey.get(name);
-      if (!w || w.variable.shape.join() !== tensor.shape.join()) throw new CxrError(`${found.folder}: checkpoint weight ${name} does not fit the model`);
-      w.variable.assign(tensor);
-    }
-    optimizerWeights = found.data.groups.optimizer ?? null;
-    best.values = found.data.groups.best ? found.data.groups.best.map((t) => t.tensor) : null;
-    tf.dispose((found.data.groups.weights ?? []).map((t) => t.tensor));
-  }
+/** Trains from wherever the run folder's checkpoint left off to the finished run. */
+async function execute(dir: string, record: folder.RunRecord, split: Split, source: BackboneSource, opts: TrainRunOptions): Promise<RunResult> {
+  const plan = new RunPlan(record, split, await buildRunModel(record.config, source));
+  const progress = RunProgress.restore(dir, plan);
   // Rewritten from the checkpoint, so epochs after it (lost by a kill) do not linger.
-  writeCsvAtomic(path.join(dir, 'history.csv'), state.history.map((r) => ({ ...r })), HISTORY_COLUMNS);
-
-  const save = async (s: RunState, optimizer: tf.AdamOptimizer | null) => {
-    s.serial += 1;
-    const groups: Record<string, TensorGroup> = {
-      weights: tracked(s.phase).map((w) => ({ name: w.key, tensor: w.variable })),
-    };
-    if (optimizer) {
-      const slots = (await optimizer.getWeights()).map((w, i) => ({ name: i === 0 ? 'iter' : `slot_${i}`, tensor: w.tensor }));
-      const acc = adamInternals(optimizer);
-      groups.optimizer = [...slots, { name: 'acc_beta1', tensor: acc.accBeta1 }, { name: 'acc_beta2', tensor: acc.accBeta2 }];
-    }
-    if (best.values) groups.best = best.values.map((t, i) => ({ name: `best_${i}`, tensor: t }));
-    lastCheckpoint = await saveCheckpoint(ckptDir, s.serial, { state: s, groups });
-    writeCsvAtomic(path.join(dir, 'history.csv'), s.history.map((r) => ({ ...r })), HISTORY_COLUMNS);
-  };
-
-  const weightsId = record.runtime.weightsId;
-  const enhanceText = config.enhance ? enhanceKey(config.enhance) : 'none';
-  const keyFor = (cut: string, views?: FeatureKey['views']): FeatureKey => ({
-    model: config.model, weightsId, inputSize: config.inputSize, fit: config.fit, preprocess: config.preprocess, enhance: enhanceText, cut, ...(views ? { views } : {}),
-  });
-  const plainStore = (p: (typeof phases)[number]) => new FeatureStore(keyFor(p.cfg.trainAfter!), p.cut.boundary);
-  const viewStore = (p: (typeof phases)[number]) =>
-    new FeatureStore(keyFor(p.cfg.trainAfter!, { seed: config.seed, flip: config.augment.flip, rotation: config.augment.rotation }), p.cut.boundary);
-
-  record.runtime.phases = phases.map((p) => ({
-    trainAfter: p.cfg.trainAfter,
-    frozen: p.cfg.frozen,
-    views: p.cfg.views,
-    augment: p.cfg.augment,
-    featureCache: p.cfg.frozen === 'stream' ? null : path.relative(PROJECT_ROOT, (p.cfg.frozen === 'views' ? viewStore(p) : plainStore(p)).dir),
-    trainableParams: p.cut.suffixLayers.reduce((n, l) => n + l.trainableWeights.reduce((m, w) => m + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0), 0),
-  }));
-  writeJsonAtomic(path.join(dir, 'config.json'), record);
-
-  const pool = new ImagePool(config.workers);
+  folder.writeHistory(dir, progress.state.history);
+  record.runtime.phases = plan.runtimePhases();
+  folder.writeRunRecord(dir, record);
+  const pool = new ImagePool(record.config.workers);
   try {
-    // Features of every cached phase still to run, in one pass over the images.
-    const requests: FeatureRequest[] = [];
-    phases.forEach((p, i) => {
-      if (i < state.phase || p.cfg.frozen === 'stream') return;
-      const prefix = p.cut.prefix!;
-      if (p.cfg.frozen === 'cache') requests.push({ store: plainStore(p), prefix, examples: [...train, ...val], views: null, augment: config.augment, viewSeed: config.seed });
-      else {
-        requests.push({ store: plainStore(p), prefix, examples: val, views: null, augment: config.augment, viewSeed: config.seed });
-        requests.push({ store: viewStore(p), prefix, examples: train, views: p.cfg.views, augment: config.augment, viewSeed: config.seed });
-      }
-    });
-    if (requests.length > 0) await ensureFeatures(requests, model.inputs, pool, images, { batchSize: 32, quiet: opts.quiet });
-
-    while (state.phase < phases.length) {
-      const index = state.phase;
-      const { cfg, cut } = phases[index];
-      setTrainableLayers(model, cut.suffixLayers);
-      const vars = trainableVariables(cut.suffixLayers);
-      const optimizer = tf.train.adam(state.phaseState.lr);
-      if (optimizerWeights) {
-        const acc = optimizerWeights.filter((w) => w.name.startsWith('acc_beta'));
-        await optimizer.setWeights(optimizerWeights.filter((w) => !w.name.startsWith('acc_beta')));
-        // setWeights recomputes beta^t with pow(); the running products differ in the last bit, so put
-        // back the exact values: a resumed run then matches an uninterrupted one bit for bit.
-        const powers = adamInternals(optimizer);
-        for (const w of acc) (w.name === 'acc_beta1' ? powers.accBeta1 : powers.accBeta2).assign(w.tensor);
-        optimizerWeights = null;
-      }
-      const batchesFor = (examples: Example[], epoch: number | null): AsyncIterable<Batch> | Iterable<Batch> => {
-        const order = epoch === null ? examples : new Rng(config.seed, 'shuffle', index, epoch).shuffle([...examples]);
-        if (cfg.frozen === 'stream') {
-          const rng = new Rng(config.seed, 'augment', index, epoch ?? -1);
-          const aug = order.map(() => (epoch !== null && cfg.augment ? drawAugment(rng, config.augment) : null));
-          return streamBatches(order, aug, streamPrefix, pool, images, cfg.batchSize);
-        }
-        if (cfg.frozen === 'views' && epoch !== null) {
-          const rng = new Rng(config.seed, 'view', index, epoch);
-          return cachedBatches(order, order.map(() => rng.int(cfg.views)), viewStore(phases[index]), cfg.batchSize);
-        }
-        return cachedBatches(order, order.map(() => null), plainStore(phases[index]), cfg.batchSize);
-      };
-      const firstEpoch = config.phases.slice(0, index).reduce((n, p) => n + p.epochs, 0) + 1;
-      // The prefix stays frozen for the whole phase, so one compiled snapshot of it serves every epoch.
-      const streamPrefix = cfg.frozen === 'stream' && cut.prefix ? compileInference(cut.prefix) : null;
-      await trainPhase(
-        {
-          index, config: cfg, cut, task, seed: config.seed, optimizer, vars, best, firstEpoch,
-          trainBatchCount: Math.ceil(train.length / cfg.batchSize),
-          trainBatches: (epoch) => toAsync(batchesFor(train, epoch)),
-          valBatches: () => toAsync(batchesFor(val, null)),
-          epochEnd: async (ps, row) => {
-            state.phaseState = ps;
-            state.history.push(row);
-            await save(state, optimizer);
-          },
-          lastCheckpoint: () => lastCheckpoint,
-          quiet: opts.quiet,
-        },
-        state.phaseState,
-      ).finally(() => streamPrefix?.dispose());
-      optimizer.dispose();
-      tf.dispose(best.values ?? []);
-      best.values = null;
-      state.phase = index + 1;
-      state.phaseState = initialPhaseState(config.phases[Math.min(index + 1, phases.length - 1)]);
-      await save(state, null);
-    }
-
-    setTrainableLayers(model, []);
-    await saveModel(model, path.join(dir, 'model'));
-    // The last phase's cut serves the predictions when its features are cached (test images are added
-    // to the cache now, their first use); the suffix then gives the full model's outputs.
-    const last = phases[phases.length - 1];
-    const via = last.cfg.frozen === 'stream' ? null : { store: plainStore(last), cut: last.cut };
-    if (via) {
-      await ensureFeatures(
-        [{ store: via.store, prefix: via.cut.prefix!, examples: examplesOf([...split.val, ...split.test], task), views: null, augment: config.augment, viewSeed: config.seed }],
-        model.inputs, pool, images, { batchSize: 32, quiet: opts.quiet },
-      );
-    }
-    const valAccuracy = await writePredictions(dir, model, task, split, pool, images, via, opts.quiet);
-    state.complete = true;
-    await save(state, null);
+    await extractFeatures(plan, plan.featureRequests(progress.state.phase), pool, opts.quiet);
+    while (progress.state.phase < plan.phases.length) await runPhase(plan, progress, pool, opts.quiet);
+    const valAccuracy = await finishRun(dir, plan, pool, opts.quiet);
+    progress.state.complete = true;
+    await progress.save(null);
     if (!opts.quiet) console.error(`done: ${dir} (val accuracy ${valAccuracy.toFixed(4)}; predictions.csv has val and test)`);
-    return { dir, id: record.id, history: state.history, valAccuracy };
+    return { dir, id: record.id, history: progress.state.history, valAccuracy };
   } finally {
     await pool.close();
   }
+}
+
+/** Computes the cached features still missing, every requested cut in one pass over the images. */
+async function extractFeatures(plan: RunPlan, requests: FeatureRequest[], pool: ImagePool, quiet?: boolean): Promise<void> {
+  if (requests.length > 0) await ensureFeatures(requests, plan.model.inputs, pool, plan.images, { batchSize: 32, quiet });
+}
+
+/** Trains the phase in progress to its end, checkpointing each epoch, then moves to the next phase. */
+async function runPhase(plan: RunPlan, progress: RunProgress, pool: ImagePool, quiet?: boolean): Promise<void> {
+  const phase = plan.phases[progress.state.phase];
+  const { cfg, cut, index } = phase;
+  setTrainableLayers(plan.model, cut.suffixLayers);
+  const optimizer = tf.train.adam(progress.state.phaseState.lr);
+  await progress.restoreOptimizer(optimizer);
+  // The prefix stays frozen for the whole phase, so one compiled snapshot of it serves every epoch.
+  const streamPrefix = cfg.frozen === 'stream' && cut.prefix ? compileInference(cut.prefix) : null;
+  const batches = (examples: Example[], epoch: number | null) => toAsync(phaseBatches(plan, phase, examples, epoch, { pool, streamPrefix }));
+  await trainPhase(
+    {
+      index, config: cfg, cut, task: plan.task, seed: plan.config.seed, optimizer, vars: trainableVariables(cut.suffixLayers), best: progress.best,
+      firstEpoch: plan.config.phases.slice(0, index).reduce((n, p) => n + p.epochs, 0) + 1,
+      trainBatchCount: Math.ceil(plan.train.length / cfg.batchSize),
+      trainBatches: (epoch) => batches(plan.train, epoch),
+      valBatches: () => batches(plan.val, null),
+      epochEnd: async (ps, row) => {
+        progress.state.phaseState = ps;
+        progress.state.history.push(row);
+        await progress.save(optimizer);
+      },
+      lastCheckpoint: () => progress.lastCheckpoint,
+      quiet,
+    },
+    progress.state.phaseState,
+  ).finally(() => streamPrefix?.dispose());
+  optimizer.dispose();
+  progress.nextPhase();
+  await progress.save(null);
+}
+
+/**
+ * A phase's batches of `examples`: shuffled per epoch (`epoch` null: validation, in order), from images
+ * streamed through the frozen prefix, from cached augmented views, or from cached plain features.
+ */
+function phaseBatches(
+  plan: RunPlan, phase: PlannedPhase, examples: Example[], epoch: number | null,
+  via: { pool: ImagePool; streamPrefix: ReturnType<typeof compileInference> | null },
+): AsyncIterable<Batch> | Iterable<Batch> {
+  const { cfg, index } = phase;
+  const { seed, augment } = plan.config;
+  const order = epoch === null ? examples : new Rng(seed, 'shuffle', index, epoch).shuffle([...examples]);
+  if (cfg.frozen === 'stream') {
+    const rng = new Rng(seed, 'augment', index, epoch ?? -1);
+    const aug = order.map(() => (epoch !== null && cfg.augment ? drawAugment(rng, augment) : null));
+    return streamBatches(order, aug, via.streamPrefix, via.pool, plan.images, cfg.batchSize);
+  }
+  if (cfg.frozen === 'views' && epoch !== null) {
+    const rng = new Rng(seed, 'view', index, epoch);
+    return cachedBatches(order, order.map(() => rng.int(cfg.views)), plan.store(phase, true), cfg.batchSize);
+  }
+  return cachedBatches(order, order.map(() => null), plan.store(phase, false), cfg.batchSize);
 }
 
 async function* toAsync<T>(it: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
   for await (const x of it) yield x;
 }
 
+/** Saves the final model and writes predictions.csv; returns the validation accuracy. */
+async function finishRun(dir: string, plan: RunPlan, pool: ImagePool, quiet?: boolean): Promise<number> {
+  const { model, split, task } = plan;
+  setTrainableLayers(model, []);
+  await saveModel(model, folder.runPaths(dir).model);
+  // The last phase's cut serves the predictions when its features are cached (test images are added
+  // to the cache now, their first use); the suffix then gives the full model's outputs.
+  const last = plan.phases[plan.phases.length - 1];
+  const via = last.cfg.frozen === 'stream' ? null : { store: plan.store(last, false), cut: last.cut };
+  if (via) {
+    const examples = examplesOf([...split.val, ...split.test], task);
+    await extractFeatures(plan, [{ store: via.store, prefix: via.cut.prefix!, examples, views: null, augment: plan.config.augment, viewSeed: plan.config.seed }], pool, quiet);
+  }
+  const rows = await predictSplits(plan, pool, via);
+  folder.writePredictions(dir, rows, task.classes);
+  if (!quiet) console.error(`predictions: ${rows.length} images (val ${split.val.length}, test ${split.test.length})`);
+  const val = rows.filter((r) => r.split === 'val');
+  return val.length ? val.filter((r) => r.predicted === r.label).length / val.length : NaN;
+}
+
 /** Class probabilities of the final model for the validation and test images (the test split's only use). */
-async function writePredictions(
-  dir: string, model: tf.LayersModel, task: TaskSpec, split: Split, pool: ImagePool, images: ImageSettings,
-  via: { store: FeatureStore; cut: ModelCut } | null, quiet?: boolean,
-): Promise<number> {
-  const rows: Record<string, string | number>[] = [];
-  let valCorrect = 0;
+async function predictSplits(plan: RunPlan, pool: ImagePool, via: { store: FeatureStore; cut: ModelCut } | null): Promise<folder.PredictionRow[]> {
+  const { model, task, split } = plan;
+  const rows: folder.PredictionRow[] = [];
   const predictor = compileInference(via ? via.cut.suffix : model);
   try {
     for (const name of ['val', 'test'] as const) {
@@ -386,7 +247,7 @@ async function writePredictions(
       let i = 0;
       const batches = via
         ? cachedBatches(examples, examples.map(() => null), via.store, 32)
-        : streamBatches(examples, examples.map(() => null), null, pool, images, 32);
+        : streamBatches(examples, examples.map(() => null), null, pool, plan.images, 32);
       for await (const batch of batches) {
         const inputs = batch.inputs.length === 1 ? batch.inputs[0] : batch.inputs;
         const out = predictor.predict(inputs) as tf.Tensor2D;
@@ -395,31 +256,14 @@ async function writePredictions(
         for (const row of probs) {
           const s = examples[i++].sample;
           const p = task.probabilities(row);
-          const predicted = predictedClass(task, p);
-          const label = taskLabel(task.name, s.label);
-          if (name === 'val' && predicted === label) valCorrect++;
-          const r: Record<string, string | number> = { file: s.file, label, split: name, predicted };
-          task.classes.forEach((c, k) => (r[`prob_${c}`] = p[k]));
-          r.original_label = s.label;
-          rows.push(r);
+          rows.push({ file: s.file, label: taskLabel(task.name, s.label), split: name, predicted: predictedClass(task, p), probs: p, originalLabel: s.label });
         }
       }
     }
   } finally {
     predictor.dispose();
   }
-  const columns = ['file', 'label', 'split', 'predicted', ...task.classes.map((c) => `prob_${c}`), 'original_label'];
-  writeCsvAtomic(path.join(dir, 'predictions.csv'), rows, columns);
-  if (!quiet) console.error(`predictions: ${rows.length} images (val ${split.val.length}, test ${split.test.length})`);
-  return split.val.length ? valCorrect / split.val.length : NaN;
-}
-
-/** history.csv of a run as numbers. */
-export function readHistory(dir: string): HistoryRow[] {
-  return readCsv(path.join(dir, 'history.csv'), HISTORY_COLUMNS).map((r) => ({
-    epoch: Number(r.epoch), phase: Number(r.phase), loss: Number(r.loss), accuracy: Number(r.accuracy),
-    val_loss: Number(r.val_loss), val_accuracy: Number(r.val_accuracy), lr: Number(r.lr), seconds: Number(r.seconds),
-  }));
+  return rows;
 }
 
 export type { PhaseConfig };

@@ -1,3 +1,8 @@
+/**
+ * One training phase, Keras-style: shuffled epochs through the compiled training step, validation after each,
+ * early stopping and learning-rate reduction on validation metrics, the best weights restored at the end.
+ * Where the batches come from and where checkpoints go is the caller's (lib/train/run.ts).
+ */
 import * as tf from '@tensorflow/tfjs';
 import { CxrError } from '../errors';
 import { progress } from '../io/progress';

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { initBackend } from '../../lib/backend';
 import type { Label } from '../../lib/data/labels';
 import { applyMask, insideBorder, LUNG_BOX, occlusionMask, occlusionTest, standardVariants } from '../../lib/eval/occlusion';
-import { modelInput, runImageBatches, type RunModel } from '../../lib/eval/run-model';
+import { modelInput, runImageBatches, type RunModel } from '../../lib/train/run-model';
 import { compileInference } from '../../lib/graph/inference';
 import { makeRunConfig } from '../../lib/train/config';
 import { Rng } from '../../lib/random';

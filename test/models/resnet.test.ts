@@ -33,7 +33,7 @@ test('ResNet layer names, pooling options and input-size checks follow Keras', (
   const max = spec.build({ inputSize: 64, pooling: 'max' });
   assert.equal(max.layers[max.layers.length - 1].name, 'max_pool');
   max.dispose();
-  assert.throws(() => spec.build({ inputSize: 31 }), /input size must be an integer >= 32/);
+  assert.throws(() => spec.build({ inputSize: 31 }), /input size must be an integer of at least 32 px, got 31/);
 });
 
 async function checkParity(name: BackboneName, size: number, layers: string[], batch = 2, fastBackendsOnly = false): Promise<void> {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fitTemperatureToPredictions } from '../../lib/eval/calibration';
-import { readRunFiles } from '../../lib/eval/run-files';
+import { readRunFiles } from '../../lib/train/run-folder';
 import { readCsv } from '../../lib/io/csv';
 import { PROJECT_ROOT } from '../../lib/paths';
 import type { RunAnalysis } from '../../lib/report/analysis';

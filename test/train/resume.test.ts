@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PhaseConfig } from '../../lib/train/config';
 import { loadLatestCheckpoint } from '../../lib/train/checkpoint';
-import { readHistory } from '../../lib/train/run';
+import { readHistory } from '../../lib/train/run-folder';
 import { makeSyntheticDataset, tempDir } from './helpers';
 
 const child = path.join(__dirname, 'fixtures', 'tiny-run.ts');

@@ -9,7 +9,8 @@ import { loadLatestCheckpoint } from '../../lib/train/checkpoint';
 import { makeRunConfig, type PhaseConfig } from '../../lib/train/config';
 import '../../lib/train/head';
 import { NonFiniteLossError } from '../../lib/train/trainer';
-import { readHistory, startRun, type RunRecord } from '../../lib/train/run';
+import { readHistory, type RunRecord } from '../../lib/train/run-folder';
+import { startRun } from '../../lib/train/run';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { makeSyntheticDataset, tempDir, tinySource } from './helpers';
 

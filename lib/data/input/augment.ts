@@ -17,8 +17,6 @@ export interface AugmentParams {
   angle: number;
 }
 
-export const IDENTITY_AUGMENT: Readonly<AugmentParams> = Object.freeze({ flip: false, angle: 0 });
-
 /** Draws one image's flip and angle as Keras does: flip if u < 0.5, angle ~ U(−factor, factor)·2π. */
 export function drawAugment(rng: Rng, cfg: AugmentConfig): AugmentParams {
   const flip = cfg.flip ? rng.next() < 0.5 : false;

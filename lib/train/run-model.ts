@@ -1,21 +1,20 @@
 /**
- * A trained run's model with the exact input pipeline it was trained with (lib/train's decode → enhance →
- * resize, then the backbone's preprocessing), for scoring folders, occlusion tests and Grad-CAM.
+ * A trained run's model with the exact input pipeline it was trained with (lib/data/input's decode → enhance →
+ * resize, then the backbone's preprocessing): the one way to load a run for inference, used by `cxr predict`,
+ * `cxr evaluate`, the occlusion test, Grad-CAM and the report, so they all see what training saw.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { InputFileError } from '../errors';
+import { ImagePool } from '../data/input/image-pool';
+import { imageBatches, type ImageBatch } from '../data/input/pipeline';
 import { compileInference, type InferenceModel } from '../graph/inference';
 import { loadModel } from '../models/io';
 import { preprocessInput } from '../models/preprocess';
-import type { RunConfig } from '../train/config';
-import '../train/head'; // registers SeededDropout for loading
-import { ImagePool } from '../data/input/image-pool';
-import { imageBatches, type ImageBatch } from '../data/input/pipeline';
-import { readRunRecord } from '../train/run';
-import { taskSpec, type TaskSpec } from '../train/tasks';
+import type { RunConfig } from './config';
+import './head'; // registers SeededDropout for loading
+import { readRunRecord, runModelDir } from './run-folder';
+import { predictedClass, taskSpec, type TaskSpec } from './tasks';
 
 /** A run's best model, ready to score images. */
 export interface RunModel {
@@ -30,13 +29,16 @@ export interface RunModel {
   dispose(): void;
 }
 
-/** Loads `runs/<id>/model` with the run's configuration (selects the TF.js backend if none is yet). */
+/**
+ * Loads `runs/<id>/model` with the run's configuration (selects the TF.js backend if none is yet).
+ * @throws InputFileError when `dir` is not a run folder or its training has not finished.
+ * @example
+ * const rm = await loadRunModel('runs/r1');
+ * try { console.log(await predictFile(rm, 'x.png')); } finally { rm.dispose(); }
+ */
 export async function loadRunModel(dir: string): Promise<RunModel> {
   const { config } = readRunRecord(dir);
-  const modelDir = path.join(dir, 'model');
-  if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
-    throw new InputFileError(dir, 'the run has no model yet (training not finished; see cxr train --resume)');
-  }
+  const modelDir = runModelDir(dir);
   await initBackend({ quiet: true });
   const model = await loadModel(modelDir);
   const task = taskSpec(config.task);
@@ -60,6 +62,7 @@ export interface BatchOptions {
 /**
  * The images at `paths` as the run's network saw them before preprocessing: batches of NHWC float32 RGB
  * 0–255 at the run's input size, in order.
+ * @throws InputFileError naming the first image that cannot be read.
  */
 export async function* runImageBatches(rm: RunModel, paths: readonly string[], opts: BatchOptions = {}): AsyncGenerator<ImageBatch> {
   const pool = new ImagePool(opts.workers ?? rm.config.workers);
@@ -84,4 +87,25 @@ export async function predictImages(rm: RunModel, x: Float32Array, n: number): P
   const rows = (await out.array()) as number[][];
   out.dispose();
   return rows.map((r) => rm.task.probabilities(r));
+}
+
+/** One image's class probabilities under a trained run's model. */
+export interface ImagePrediction {
+  file: string;
+  predicted: string;
+  /** Probability per class, in the task's class order. */
+  probabilities: Record<string, number>;
+}
+
+/**
+ * Scores one image file (read on this thread, so a bad file fails alone and fast).
+ * @param file path as the user gave it (echoed back in the result)
+ * @throws InputFileError when the image cannot be decoded.
+ */
+export async function predictFile(rm: RunModel, file: string): Promise<ImagePrediction> {
+  let probs: number[] = [];
+  for await (const batch of runImageBatches(rm, [path.resolve(file)], { batchSize: 1, workers: 0 })) {
+    [probs] = await predictImages(rm, batch.x, batch.n);
+  }
+  return { file, predicted: predictedClass(rm.task, probs), probabilities: Object.fromEntries(rm.classes.map((c, i) => [c, probs[i]])) };
 }
