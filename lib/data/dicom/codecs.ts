@@ -59,12 +59,19 @@ function firstEncapsulatedFrame(ds: DataSet, el: Element, frames: number, jpeg: 
   throw new DicomFormatError(`${frames} frames in ${fragments.length} fragments without a Basic Offset Table: cannot find the first frame`);
 }
 
+/** A frame's bytes and, when something was tolerated, what. */
+export interface FrameBytes {
+  bytes: Uint8Array;
+  warning?: string;
+}
+
 /**
  * The first frame's samples, uncompressed and in the file's byte order (codecs output little endian).
- * Native pixel data must hold exactly Rows × Columns × Samples × Frames samples (one pad byte allowed).
- * @throws DicomFormatError for truncated or mis-sized pixel data, an unsupported transfer syntax, or a codec error
+ * Native pixel data must hold at least Rows × Columns × Samples × Frames samples; bytes beyond them
+ * (some writers pad) are ignored with a warning, as pydicom does.
+ * @throws DicomFormatError for truncated or short pixel data, an unsupported transfer syntax, or a codec error
  */
-export async function firstFrameBytes(ds: DataSet, el: Element, h: DicomImageHeader): Promise<Uint8Array> {
+export async function firstFrameBytes(ds: DataSet, el: Element, h: DicomImageHeader): Promise<FrameBytes> {
   const bytesPerSample = h.bitsAllocated / 8;
   const frameBytes = h.rows * h.columns * h.samplesPerPixel * bytesPerSample;
   const compressed = COMPRESSED_SYNTAXES[h.transferSyntax];
@@ -73,11 +80,11 @@ export async function firstFrameBytes(ds: DataSet, el: Element, h: DicomImageHea
     const expected = frameBytes * h.frames;
     const available = ds.byteArray.length - el.dataOffset;
     if (available < el.length) throw new DicomFormatError(`truncated pixel data (${available} of ${el.length} bytes in the file)`);
+    const geometry = `${h.columns}x${h.rows}x${h.samplesPerPixel}, ${h.bitsAllocated}-bit, ${h.frames} frame(s) = ${expected} bytes`;
+    if (el.length < expected) throw new DicomFormatError(`pixel data length ${el.length} does not match ${geometry}`);
+    const bytes = ds.byteArray.subarray(el.dataOffset, el.dataOffset + frameBytes);
     // One pad byte keeps an element's length even.
-    if (el.length < expected || el.length > expected + 1) {
-      throw new DicomFormatError(`pixel data length ${el.length} does not match ${h.columns}x${h.rows}x${h.samplesPerPixel}, ${h.bitsAllocated}-bit, ${h.frames} frame(s) = ${expected} bytes`);
-    }
-    return ds.byteArray.subarray(el.dataOffset, el.dataOffset + frameBytes);
+    return el.length > expected + 1 ? { bytes, warning: `pixel data has ${el.length} bytes for ${geometry}: the extra bytes are ignored` } : { bytes };
   }
   if (!compressed) throw new DicomFormatError(`transfer syntax ${h.transferSyntax}: not supported`);
   const encoded = firstEncapsulatedFrame(ds, el, h.frames, compressed.decoder === 'decodeJpeg');
@@ -102,5 +109,5 @@ export async function firstFrameBytes(ds: DataSet, el: Element, h: DicomImageHea
   if (!decoded || decoded.length < frameBytes) {
     throw new DicomFormatError(`${compressed.name} frame decoded to ${decoded?.length ?? 0} bytes, expected ${frameBytes}`);
   }
-  return decoded.subarray(0, frameBytes);
+  return { bytes: decoded.subarray(0, frameBytes) };
 }

@@ -70,8 +70,9 @@ export async function decodeDicom(buf: Uint8Array, name: string, maxPixels = Inf
   try {
     const parsed = parseDicom(buf);
     const h = imageHeaderOf(parsed, maxPixels);
-    const bytes = await firstFrameBytes(parsed.dataSet, parsed.pixelData!, h);
+    const { bytes, warning } = await firstFrameBytes(parsed.dataSet, parsed.pixelData!, h);
     const warnings = h.frames > 1 ? [`multi-frame DICOM (${h.frames} frames): only the first frame is used`] : [];
+    if (warning) warnings.push(warning);
     const byCodec = Boolean(COMPRESSED_SYNTAXES[h.transferSyntax]);
     if (h.samplesPerPixel === 3) {
       return { data: colourPixels(bytes, h, byCodec), width: h.columns, height: h.rows, channels: 3, header: h, warnings };
