@@ -17,6 +17,7 @@ const COMMANDS: Register[] = [
   require('./predict').register,
   require('./models').register,
   require('./evaluate').register,
+  require('./compare').register,
   require('./report').register,
   require('./study').register,
   require('./segment').register,

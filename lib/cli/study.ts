@@ -20,7 +20,7 @@ import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
 import { makeRunConfig, PROFILE_NAMES, type ProfileName } from '../train/config';
 import { resumeRun, startRun } from '../train/run';
-import { scanForCli } from './data';
+import { scanForCli } from './data-options';
 
 interface StudyFlags {
   profile: string;
@@ -138,7 +138,7 @@ export function register(program: Command): void {
       await initBackend({});
 
       stage(1, `data summary (${dataDir})`);
-      const dataset = await scanForCli({ data: dataDir });
+      const dataset = await scanForCli({ data: [dataDir] });
       if (dataset.samples.length === 0) throw new CxrError(`${dataDir}: no usable images`);
       log(formatSummary(summarize(dataset)));
 
