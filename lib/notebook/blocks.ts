@@ -2,10 +2,9 @@
  * Report blocks (lib/report/document.ts) shown in a notebook, so notebook 06 shows the same tables, numbers
  * and figures as `npx cxr report`.
  */
-import { DataFrame } from 'danfojs-node';
 import { showAndSave, showMarkdown } from '../plots/display';
 import type { Block } from '../report/document';
-import { showFrame } from './table';
+import { showFrame, tableFrame } from './table';
 
 /** The level-2 sections whose headings are listed, in the report's order (heading blocks included). */
 export function reportSections(blocks: readonly Block[], headings: readonly string[]): Block[] {
@@ -32,7 +31,7 @@ export async function showBlocks(blocks: readonly Block[], opts: { prefix?: stri
         showMarkdown(b.items.map((i) => `- ${i}`).join('\n'));
         break;
       case 'table':
-        showFrame(new DataFrame(b.rows, { columns: b.header }), { limit: Infinity });
+        showFrame(tableFrame(b.header, b.rows), { limit: Infinity });
         break;
       case 'figure':
         await showAndSave(b.figure, `${opts.prefix ?? ''}${b.name}`);

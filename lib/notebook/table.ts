@@ -4,6 +4,7 @@
  * never the command line (which must still start on wasm or cpu).
  */
 import { DataFrame } from 'danfojs-node';
+import { CxrError } from '../errors';
 import { showTable, type Tabular } from '../plots/display';
 import { formatNumber } from '../plots/figure';
 
@@ -25,11 +26,26 @@ function cellText(v: unknown): string {
  * `new DataFrame(rows)`, no rows give an empty frame with those columns instead of none.
  * @param rows One object per row (any interface: its own enumerable keys are the columns).
  * @param columns The column names when there may be no rows.
+ * @throws CxrError when a column would hide a DataFrame member (see {@link tableFrame}).
  * @example frame([{ label: 'covid', n: 3 }, { label: 'normal', n: 8 }]).shape // [2, 2]
  */
 export function frame(rows: readonly object[], columns?: readonly string[]): DataFrame {
   const names = columns ?? Object.keys(rows[0] ?? {});
-  return new DataFrame(rows.map((r) => names.map((c) => (r as Record<string, Cell>)[c] ?? null)), { columns: [...names] });
+  return tableFrame(names, rows.map((r) => names.map((c) => (r as Record<string, Cell>)[c])));
+}
+
+/**
+ * One DataFrame from a header and rows of cells, such as a report table block.
+ * @param header Column names.
+ * @param rows One array of cells per row, in header order.
+ * @throws CxrError when a column is named like a DataFrame member (`values`, `index`, `sum`, …): danfo.js
+ *   makes every column a property of the frame, which would hide that member and break the frame.
+ * @example tableFrame(['Task', 'Accuracy'], [['binary', '99.6']])
+ */
+export function tableFrame(header: readonly string[], rows: readonly (readonly Cell[])[]): DataFrame {
+  const clash = header.find((c) => c in DataFrame.prototype);
+  if (clash !== undefined) throw new CxrError(`table column "${clash}" is also a DataFrame member (danfo.js would hide df.${clash}): rename the column`);
+  return new DataFrame(rows.map((r) => r.map((v) => v ?? null)), { columns: [...header] });
 }
 
 /**

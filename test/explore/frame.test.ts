@@ -21,8 +21,9 @@ const samples = images.map(
 test('samplesFrame: one row per image with the shortcut properties as columns', { skip }, async () => {
   const { samplesFrame } = await import('../../lib/explore/frame');
   const df = samplesFrame(samples);
-  assert.deepEqual(df.columns, ['file', 'label', 'patient', 'width', 'height', 'bytes', 'age group', 'source', 'format', 'colour', 'size', 'aspect']);
+  assert.deepEqual(df.columns, ['file', 'label', 'patient', 'width', 'height', 'bytes', 'age group', 'source', 'format', 'colour', 'size bin', 'aspect']);
   assert.equal(df.shape[0], samples.length);
+  assert.equal(df.size, samples.length * df.columns.length, 'no column hides a DataFrame member');
   assert.deepEqual((df.values[0] as unknown[]).slice(0, 8), ['covid/0.jpg', 'covid', 'p0', 800, 500, 100, 'adult', 'github']);
 });
 

@@ -43,13 +43,19 @@ test('frameTable shows describe()’s statistics as the row labels when asked fo
 });
 
 test('a report table block shown as a DataFrame keeps its text cells as they are', { skip }, async () => {
-  const { frameTable } = await table();
-  const { DataFrame } = await import('danfojs-node');
+  const { frameTable, tableFrame } = await table();
   const block = { header: ['Task', 'Test images', 'Accuracy (95 % CI)'], rows: [['binary', '273', '99.6 (98.8–100)']] };
   assert.equal(
-    frameTable(new DataFrame(block.rows, { columns: block.header })).toMarkdown(),
+    frameTable(tableFrame(block.header, block.rows)).toMarkdown(),
     '| Task | Test images | Accuracy (95 % CI) |\n| --- | --- | --- |\n| binary | 273 | 99.6 (98.8–100) |',
   );
+});
+
+test('a column named like a DataFrame member is refused with the column named, not a broken frame', { skip }, async () => {
+  const { frame, tableFrame } = await table();
+  assert.throws(() => frame([{ property: 'age', values: 3 }]), { name: 'CxrError', message: /column "values" is also a DataFrame member/ });
+  assert.throws(() => tableFrame(['a', 'sum'], []), /column "sum"/);
+  assert.deepEqual(frame([{ property: 'age', 'distinct values': 3 }]).values, [['age', 3]]);
 });
 
 test('danfo.js computes on the project’s TensorFlow.js: one tfjs-core, its tensors are the project’s', { skip }, async () => {
