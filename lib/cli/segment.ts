@@ -6,6 +6,9 @@ import { CxrError, InputFileError, UsageError, describeError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import { progress } from '../io/progress';
 import { defaultMaskDir, readGrey } from '../segment/data';
+import { saveSegmentFigures } from '../segment/figures';
+import { figuresDir } from '../plots/export';
+import { SHARED_DATA_DIR } from '../paths';
 import { loadSegmenter, type Segmenter } from '../segment/segmenter';
 import { DEFAULT_SEGMENT_SETTINGS, trainSegmenter } from '../segment/train';
 
@@ -100,12 +103,28 @@ async function segmentFolder(seg: Segmenter, flags: SegmentFlags): Promise<void>
   console.log(`${files.length - skipped.length} masks written into ${outDir}; ${skipped.length} skipped`);
 }
 
+/** Overlays on adult COVID validation images, paediatric normals (cxr-data) and adult normals (cxr-adult); Dice histogram. */
+async function figures(flags: SegmentFlags): Promise<void> {
+  const seg = await loadSegmenter(flags.model, { quiet: flags.quiet });
+  try {
+    const sources = [
+      { label: 'adult COVID (val)', dir: defaultMaskDir(), files: seg.record?.split.valFiles },
+      { label: 'paediatric normal', dir: path.join(SHARED_DATA_DIR, 'normal') },
+      { label: 'adult normal', dir: path.join(SHARED_DATA_DIR, '..', 'cxr-adult', 'normal') },
+    ].filter((s) => fs.existsSync(s.dir));
+    const saved = await saveSegmentFigures(seg, sources, path.resolve(flags.out ?? figuresDir()));
+    for (const f of saved) console.log(`${f.png}\n${f.svg}`);
+  } finally {
+    seg.dispose();
+  }
+}
+
 /** `cxr segment`: train the lung segmenter, or write lung masks for one image or a whole folder. */
 export function register(program: Command): void {
   program
     .command('segment')
     .description('lung masks (0/255, same size as the image): `segment train`, `segment in.png out.png`, or `segment --data DIR --out DIR2`')
-    .argument('[input]', '`train`, or the image to segment')
+    .argument('[input]', '`train`, `figures` (into --out, default figures/), or the image to segment')
     .argument('[output]', 'the mask .png to write')
     .option('--epochs <n>', `with train: epochs (default ${DEFAULT_SEGMENT_SETTINGS.epochs})`, positiveInteger)
     .option('--masks <dir>', 'with train: lung-mask data folder (default ../shared/cxr-lungmasks or CXR_LUNGMASKS)')
@@ -115,6 +134,7 @@ export function register(program: Command): void {
     .option('--strict', 'with --data: fail at the first bad file instead of skipping it')
     .option('--quiet', 'no progress output')
     .action(async (input: string | undefined, output: string | undefined, flags: SegmentFlags) => {
+      if (input === 'figures') return figures(flags);
       if (input === 'train') {
         if (output !== undefined || flags.data !== undefined || flags.out !== undefined) throw new UsageError('segment train takes only --epochs, --masks and --quiet');
         return train(flags);
