@@ -105,7 +105,7 @@ test('bad files: an InputFileError naming the file and the cause', async () => {
     ['truncated.png', /truncated PNG/],
     ['corrupt.jpg', /corrupt jpeg|truncated jpeg/],
     ['text.png', /not an image/],
-    ['scan.dcm', /DICOM file: not supported/],
+    ['scan.dcm', /no Transfer Syntax UID/],
     ['bomb.png', /60000x60000 pixels is over the limit of 100000000/],
     ['vector.png', /SVG/],
     ['missing.png', /cannot read \(ENOENT\)/],
