@@ -40,6 +40,11 @@ async function writeMaskPng(file: string, mask: Uint8Array, width: number, heigh
 
 async function train(flags: SegmentFlags): Promise<void> {
   const settings = { ...DEFAULT_SEGMENT_SETTINGS, epochs: flags.epochs ?? DEFAULT_SEGMENT_SETTINGS.epochs };
+  // Ctrl-C loses at most the epoch in progress: the checkpoint of the last one is on disk.
+  process.once('SIGINT', () => {
+    console.error(`\ninterrupted; continue with: npx cxr segment train${flags.epochs ? ` --epochs ${flags.epochs}` : ''}`);
+    process.exit(130);
+  });
   const { dir, record } = await trainSegmenter({ dataDir: path.resolve(flags.masks ?? defaultMaskDir()), settings, quiet: flags.quiet });
   if (!record) throw new CxrError(`${dir}: training stopped early; run the same command again to resume`);
   const { dice, iou } = record.val;

@@ -149,9 +149,10 @@ export async function trainSegmenter(opts: TrainSegmenterOptions): Promise<{ dir
     state = saved.state;
   }
   const batches = Math.ceil(train.length / settings.batchSize);
-  const bar = progress({ label: 'segment train', total: settings.epochs * batches, unit: 'batch', silent: opts.quiet });
-  bar.tick(state.epoch * batches, state.epoch > 0 ? `resumed after epoch ${state.epoch}` : undefined);
   const lastEpoch = Math.min(settings.epochs, state.epoch + (opts.stopAfter ?? Infinity));
+  // The bar counts only this call's batches, so its rate and ETA stay right after a resume.
+  const label = state.epoch > 0 ? `segment train (resumed after epoch ${state.epoch})` : 'segment train';
+  const bar = progress({ label, total: (lastEpoch - state.epoch) * batches, unit: 'batch', silent: opts.quiet });
   while (state.epoch < lastEpoch) {
     const started = Date.now();
     const epoch = state.epoch + 1;
