@@ -184,15 +184,20 @@ function readImageHeader(ds: DataSet, transferSyntax: string): DicomImageHeader 
  */
 export function parseDicom(buf: Uint8Array): ParsedDicom {
   if (!isDicom(buf)) throw new DicomFormatError('not a DICOM file (no DICM preamble at byte 128)');
-  let ds: DataSet;
   try {
-    ds = dicomParser.parseDicom(buf, { inflater: inflate } as dicomParser.ParseDicomOptions);
+    return readParsed(dicomParser.parseDicom(buf, { inflater: inflate } as dicomParser.ParseDicomOptions));
   } catch (err) {
+    if (err instanceof DicomFormatError) throw err;
+    // dicom-parser reports bad input by throwing strings or `{ exception }`, also from its value accessors.
+    if (!(typeof err === 'string' || err instanceof Error || (err && typeof err === 'object' && 'exception' in err))) throw err;
     const msg = parserMessage(err);
     if (/0002,0010/.test(msg)) throw new DicomFormatError('no Transfer Syntax UID (0002,0010) in the file meta header');
-    if (/buffer overrun|exceeds|end of (buffer|stream)/i.test(msg)) throw new DicomFormatError(`truncated DICOM: an element runs past the end of the file (${msg})`);
+    if (/buffer overrun|exceeds|past end|end of (buffer|stream)/i.test(msg)) throw new DicomFormatError(`truncated DICOM: an element runs past the end of the file (${msg})`);
     throw new DicomFormatError(`malformed DICOM (${msg})`);
   }
+}
+
+function readParsed(ds: DataSet): ParsedDicom {
   const transferSyntax = (ds.string('x00020010') ?? '').replace(/\0/g, '').trim();
   if (!transferSyntax) throw new DicomFormatError('no Transfer Syntax UID (0002,0010) in the file meta header');
   if (!ds.elements.x7fe00010 && (ds.elements.x7fe00008 || ds.elements.x7fe00009)) {
