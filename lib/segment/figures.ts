@@ -19,6 +19,12 @@ export interface FigureSource {
   files?: string[];
 }
 
+/** A file's stem without its source prefix (`kermany-oz__`), short enough for a thumbnail's caption. */
+function caption(file: string): string {
+  const stem = path.parse(file).name;
+  return stem.slice(stem.lastIndexOf('__') + 1 || 0).replace(/^_/, '').slice(0, 20);
+}
+
 function pick(dir: string, count: number, seed: number): string[] {
   const files = fs.readdirSync(dir).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
   const random = mulberry32(seed);
@@ -42,7 +48,7 @@ export async function saveSegmentFigures(seg: Segmenter, sources: readonly Figur
     const masks = await seg.segmentGreyBatch(images);
     rows.push({
       label: source.label,
-      images: images.map((img, i) => ({ grey: img.data, mask: masks[i], width: img.width, height: img.height, title: path.basename(files[i]).slice(0, 28) })),
+      images: images.map((img, i) => ({ grey: img.data, mask: masks[i], width: img.width, height: img.height, title: caption(files[i]) })),
     });
   }
   try {
