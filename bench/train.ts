@@ -42,10 +42,10 @@ async function main() {
     earlyStopping: null, reduceLr: null,
   };
   const config = makeRunConfig({
-    model: MODEL, task: 'multiclass', profile: 'quick', dataDir: defaultDataDir(), weights, inputSize: SIZE, seed: 42,
+    model: MODEL, task: 'multiclass', profile: 'quick', data: [defaultDataDir()], recipe: 'study', weights, inputSize: SIZE, seed: 42,
     preprocess: source.preprocess, defaultInputSize: source.defaultInputSize, phases: [phase], limit: IMAGES,
   });
-  const dataset = await scanDataset(config.dataDir);
+  const dataset = await scanDataset(config.data[0]);
   const split = splitDataset(limitSamples(dataset.samples, IMAGES, 42), { seed: 42, fractions: { train: 0.8, val: 0.2, test: 0 } });
   const task = taskSpec('multiclass');
   const toExamples = (s: typeof split.train): Example[] => s.map((sample) => ({ sample, target: task.target(sample.label) }));
@@ -69,7 +69,7 @@ async function main() {
     let batches: (examples: Example[], epoch: number | null) => AsyncIterable<unknown> | Iterable<unknown>;
     if (mode === 'cache') {
       const store = new FeatureStore({ model: MODEL, weightsId: weights, inputSize: SIZE, fit: 'stretch', preprocess: source.preprocess, enhance: 'bench', cut: HEAD_POOL_LAYER }, cut.boundary, cacheRoot);
-      await ensureFeatures([{ store, prefix: cut.prefix!, examples: [...train, ...val], views: null, augment: config.augment, viewSeed: 42 }], model.inputs, pool, images, { batchSize: 16, quiet: true });
+      await ensureFeatures([{ store, prefix: cut.prefix!, examples: [...train, ...val], views: null, augment: config.augment, jitter: null, viewSeed: 42 }], model.inputs, pool, images, { batchSize: 16, quiet: true });
       batches = (ex, epoch) => { const o = epoch === null ? ex : new Rng(42, 'shuffle', 0, epoch).shuffle([...ex]); return cachedBatches(o, o.map(() => null), store, phase.batchSize); };
     } else {
       // The frozen backbone as the trainer streams it: compiled once (a TensorFlow graph on the native backend).

@@ -14,22 +14,32 @@ import { CxrError, UsageError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { formatDuration, progress } from '../io/progress';
 import { BACKBONE_NAMES, getBackbone, weightsAvailable } from '../models/registry';
-import { defaultDataDir, PROJECT_ROOT } from '../paths';
+import { PROJECT_ROOT } from '../paths';
 import { collectStudy } from '../report/collect';
 import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
-import { makeRunConfig, PROFILE_NAMES, type ProfileName } from '../train/config';
+import { makeRunConfig, PROFILE_NAMES, type ProfileName, type RunConfig } from '../train/config';
 import { resumeRun, startRun } from '../train/run';
-import { scanForCli } from './data-options';
+import { addDataOptions, dataChoice, scanForCli, type DataChoice, type DataFlags } from './data-options';
+import { addRecipeOptions, recipeChoice, type RecipeChoice, type RecipeFlags } from './recipe-options';
 
-interface StudyFlags {
+interface StudyFlags extends DataFlags, RecipeFlags {
   profile: string;
   models?: string;
-  data?: string;
   out: string;
   seed: string;
   enhancedCopy: boolean;
+  validate: string;
 }
+
+/**
+ * Sources the default study holds out (one run each, 3-class): the teaching collection's normals (a source
+ * no other class shares) and the largest COVID collection. Used only with the default data folders; other
+ * data sets name theirs with --holdout-source or use --validate leave-one-source-out.
+ */
+const DEFAULT_HOLDOUT = ['chestx-ray.com', 'ieee8023'];
+/** Leave-one-source-out skips sources smaller than this (too few images to score). */
+const MIN_HOLDOUT_IMAGES = 20;
 
 const TASKS: readonly Task[] = ['binary', 'multiclass'];
 const log = (msg: string) => console.error(msg);
@@ -48,13 +58,14 @@ function printSplit(dataset: Dataset, seed: number): void {
   log('(every run makes this same patient-grouped split from its seed and stores it as split.csv)');
 }
 
-/** Enhanced copies of the data folder (white balance + CLAHE, original size), skipped when already complete. */
+/** Enhanced copies of the data folders (white balance + CLAHE, original size), skipped when already complete. */
 async function enhancedCopy(dataset: Dataset, outDir: string): Promise<void> {
   const marker = path.join(outDir, 'enhance.json');
   const key = enhanceKey(DEFAULT_ENHANCE);
+  const source = dataset.folders.map((f) => f.dir).join(path.delimiter);
   if (fs.existsSync(marker)) {
     const m = JSON.parse(fs.readFileSync(marker, 'utf8')) as { source?: string; key?: string; written?: number; images?: number };
-    if (m.source === dataset.root && m.key === key && m.images === dataset.samples.length) {
+    if (m.source === source && m.key === key && m.images === dataset.samples.length) {
       log(`${outDir}: already enhanced (${m.written} images, ${key}); kept`);
       return;
     }
@@ -63,7 +74,7 @@ async function enhancedCopy(dataset: Dataset, outDir: string): Promise<void> {
   const r = await enhanceFolder(dataset.samples, outDir, { size: null, enhance: DEFAULT_ENHANCE, onProgress: () => bar.tick() });
   bar.done();
   for (const f of r.failed) log(`skipped ${f.file}: ${f.reason}`);
-  writeJsonAtomic(marker, { source: dataset.root, key, settings: DEFAULT_ENHANCE, size: null, images: dataset.samples.length, written: r.written.length, skipped: r.failed });
+  writeJsonAtomic(marker, { source, key, settings: DEFAULT_ENHANCE, size: null, images: dataset.samples.length, written: r.written.length, skipped: r.failed });
   log(`${r.written.length} enhanced images in ${outDir} (for inspection; training enhances the same way on the fly from the original files, keeping their manifest and patient ids)`);
 }
 
@@ -81,18 +92,42 @@ function chooseModels(names: string | undefined): string[] {
   return available;
 }
 
-/** Trains one model on one task into a fixed run folder: skipped when finished, resumed when interrupted. */
-async function trainOne(model: string, task: Task, profile: ProfileName, dataDir: string, seed: number, runsDir: string): Promise<string> {
-  const id = `study-${profile}-${model}-${task}`;
-  const dir = path.join(runsDir, id);
+/** What every run of the study shares. */
+interface StudyPlan {
+  profile: ProfileName;
+  data: DataChoice;
+  recipe: RecipeChoice;
+  seed: number;
+  runsDir: string;
+}
+
+/** A run id's tail for a held-out source: `holdout-chestx-ray-com`. */
+function holdoutSlug(source: string): string {
+  return `holdout-${source.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+}
+
+/**
+ * Trains one model on one task (holding `holdout` out) into a fixed run folder: skipped when finished, resumed
+ * when interrupted, refused when the folder holds a run with other settings.
+ */
+async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: string[]): Promise<string> {
+  const id = [`study-${plan.profile}-${model}-${task}`, ...holdout.map(holdoutSlug)].join('-');
+  const dir = path.join(plan.runsDir, id);
   if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, 'config.json'))) {
     // Interrupted before its record was written: nothing to resume.
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const source = registryBackbone(model);
+  const config = makeRunConfig({
+    model: source.name, task, profile: plan.profile, data: plan.data.dirs, classMap: plan.data.classMap, weights: 'imagenet', seed: plan.seed,
+    recipe: plan.recipe.recipe, overrides: plan.recipe.overrides, holdout,
+    preprocess: source.preprocess, defaultInputSize: source.defaultInputSize, minInputSize: source.minInputSize,
+  });
   if (fs.existsSync(dir)) {
-    const { config } = readRunRecord(dir);
-    if (config.dataDir !== dataDir || config.seed !== seed) {
-      throw new UsageError(`${dir} was trained on ${config.dataDir} with seed ${config.seed}; use another --out for ${dataDir} with seed ${seed}`);
+    const old = readRunRecord(dir).config;
+    const same = (c: RunConfig) => JSON.stringify([c.data, c.classMap, c.seed, c.recipe, c.balance, c.prep, c.jitter, c.holdout]);
+    if (same(old) !== same(config)) {
+      throw new UsageError(`${dir} was trained with other data or settings (${old.recipe} recipe on ${old.data.join(' + ')}, seed ${old.seed}); use another --out`);
     }
     if (runComplete(dir)) {
       log(`${id}: finished earlier; kept`);
@@ -101,69 +136,93 @@ async function trainOne(model: string, task: Task, profile: ProfileName, dataDir
     log(`${id}: resuming`);
     return (await resumeRun(dir, {})).dir;
   }
-  const source = registryBackbone(model);
-  const config = makeRunConfig({
-    model: source.name, task, profile, dataDir, weights: 'imagenet', seed,
-    preprocess: source.preprocess, defaultInputSize: source.defaultInputSize, minInputSize: source.minInputSize,
-  });
-  log(`${id}: training (${profile} profile)`);
-  return (await startRun(config, { out: runsDir, id, backbone: source })).dir;
+  log(`${id}: training (${plan.profile} profile, ${plan.recipe.recipe} recipe${holdout.length ? `, holding out ${holdout.join(', ')}` : ''})`);
+  return (await startRun(config, { out: plan.runsDir, id, backbone: source })).dir;
+}
+
+/**
+ * The held-out-source runs to train: per task, the sources to hold out one at a time.
+ * - `none`: none;
+ * - `holdout`: the --holdout-source names (else, with the default data folders, DEFAULT_HOLDOUT), 3-class only;
+ * - `leave-one-source-out`: every source with at least MIN_HOLDOUT_IMAGES images whose classes other sources also
+ *   have, both tasks.
+ */
+export function holdoutRuns(dataset: Dataset, mode: string, named: string[], defaultData: boolean): { task: Task; source: string }[] {
+  const sources = [...new Set(dataset.samples.map((s) => s.source))].sort();
+  if (mode === 'none') return [];
+  if (mode === 'holdout') {
+    const names = named.length > 0 ? named : defaultData ? DEFAULT_HOLDOUT.filter((n) => sources.some((s) => s.toLowerCase().includes(n))) : [];
+    return names.map((source) => ({ task: 'multiclass' as Task, source }));
+  }
+  if (mode === 'leave-one-source-out') {
+    const eligible = sources.filter((src) => {
+      const own = dataset.samples.filter((s) => s.source === src);
+      const labels = new Set(own.map((s) => s.label));
+      const elsewhere = new Set(dataset.samples.filter((s) => s.source !== src).map((s) => s.label));
+      return own.length >= MIN_HOLDOUT_IMAGES && [...labels].every((l) => elsewhere.has(l));
+    });
+    return TASKS.flatMap((task) => eligible.map((source) => ({ task, source })));
+  }
+  throw new UsageError(`--validate must be none, holdout or leave-one-source-out, got '${mode}'`);
 }
 
 /** `cxr study` (`npm start`): the whole study end to end, resumable. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('study')
-    .description('The whole study: data summary, split, enhancement, training of every available backbone on both tasks, evaluation and the report (rerun to resume)')
+    .description('The whole study: data summary and confound audit, split, enhancement, training of every available backbone on both tasks, held-out-source runs, evaluation and the report (rerun to resume)')
     .option('--profile <name>', `training schedule: ${PROFILE_NAMES.join(', ')}`, 'quick')
     .option('--models <list>', 'comma-separated backbones (default: those whose ImageNet weights are cached)')
-    .option('--data <dir>', 'data folder (default: the shared data set)')
     .option('--out <dir>', 'where runs/, report/ and data/enhanced/ go', PROJECT_ROOT)
     .option('--seed <n>', 'seed of the split and the training', '42')
-    .option('--no-enhanced-copy', 'skip writing the enhanced copy of the data folder')
-    .action(async (flags: StudyFlags) => {
-      const started = Date.now();
-      if (!(PROFILE_NAMES as readonly string[]).includes(flags.profile)) throw new UsageError(`unknown profile '${flags.profile}' (choose one of: ${PROFILE_NAMES.join(', ')})`);
-      const profile = flags.profile as ProfileName;
-      const seed = Number(flags.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${flags.seed}'`);
-      const out = path.resolve(flags.out);
-      const dataDir = path.resolve(flags.data ?? defaultDataDir());
-      const runsDir = path.join(out, 'runs');
-      process.once('SIGINT', () => {
-        log('\ninterrupted; run the same command again to resume (finished runs are kept, unfinished ones continue from their last epoch)');
-        process.exit(130);
-      });
-      const models = chooseModels(flags.models);
-      await initBackend({});
-
-      stage(1, `data summary (${dataDir})`);
-      const dataset = await scanForCli({ data: [dataDir] });
-      if (dataset.samples.length === 0) throw new CxrError(`${dataDir}: no usable images`);
-      log(formatSummary(summarize(dataset)));
-
-      stage(2, `patient-grouped split (seed ${seed})`);
-      printSplit(dataset, seed);
-
-      stage(3, 'enhancement (white balance + CLAHE)');
-      if (flags.enhancedCopy) await enhancedCopy(dataset, path.join(out, 'data', 'enhanced'));
-      else log('enhanced copy skipped (--no-enhanced-copy); training enhances on the fly');
-
-      stage(4, `training: ${models.join(', ')} × ${TASKS.join(', ')} (${profile} profile)`);
-      const trained: string[] = [];
-      for (const model of models) {
-        for (const task of TASKS) trained.push(await trainOne(model, task, profile, dataDir, seed, runsDir));
-      }
-
-      stage(5, 'evaluation (test metrics with patient-bootstrap CIs, calibration, occlusion test, Grad-CAM, metadata baseline)');
-      const data = await collectStudy(runsDir, {});
-      for (const r of data.runs) log(`${r.label} (${r.id}): test accuracy ${(100 * r.test.accuracy.point).toFixed(1)} % (${r.test.accuracy.ci?.map((v) => (100 * v).toFixed(1)).join('–')})`);
-      for (const r of data.runs) if (r.analysisError) log(`${r.id}: analysis failed: ${r.analysisError}`);
-
-      stage(6, 'report');
-      const report = await writeReportFiles(data, path.join(out, 'report'));
-      log(`study finished in ${formatDuration((Date.now() - started) / 1000)} (${trained.length} run(s))`);
-      console.log(`report: ${report.html}`);
-      console.log(`markdown: ${report.markdown}`);
+    .option('--validate <mode>', 'held-out-source runs: holdout (the --holdout-source names; with the default data, the teaching collection and ieee8023), leave-one-source-out, or none', 'holdout')
+    .option('--no-enhanced-copy', 'skip writing the enhanced copy of the data folder');
+  addRecipeOptions(addDataOptions(cmd, false)).action(async (flags: StudyFlags) => {
+    const started = Date.now();
+    if (!(PROFILE_NAMES as readonly string[]).includes(flags.profile)) throw new UsageError(`unknown profile '${flags.profile}' (choose one of: ${PROFILE_NAMES.join(', ')})`);
+    const profile = flags.profile as ProfileName;
+    const seed = Number(flags.seed);
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${flags.seed}'`);
+    const out = path.resolve(flags.out);
+    const data = dataChoice(flags);
+    const recipe = recipeChoice(flags);
+    const plan: StudyPlan = { profile, data, recipe: { ...recipe, holdout: [] }, seed, runsDir: path.join(out, 'runs') };
+    process.once('SIGINT', () => {
+      log('\ninterrupted; run the same command again to resume (finished runs are kept, unfinished ones continue from their last epoch)');
+      process.exit(130);
     });
+    const models = chooseModels(flags.models);
+    await initBackend({});
+
+    stage(1, `data summary and confound audit (${data.dirs.join(' + ')})`);
+    const dataset = await scanForCli(flags);
+    if (dataset.samples.length === 0) throw new CxrError(`${data.dirs.join(', ')}: no usable images`);
+    log(formatSummary(summarize(dataset)));
+    const heldOut = holdoutRuns(dataset, flags.validate, recipe.holdout, !flags.data?.length);
+
+    stage(2, `patient-grouped split (seed ${seed})`);
+    printSplit(dataset, seed);
+
+    stage(3, 'enhancement (white balance + CLAHE)');
+    if (flags.enhancedCopy) await enhancedCopy(dataset, path.join(out, 'data', 'enhanced'));
+    else log('enhanced copy skipped (--no-enhanced-copy); training enhances on the fly');
+
+    stage(4, `training: ${models.join(', ')} × ${TASKS.join(', ')} (${profile} profile, ${recipe.recipe} recipe)${heldOut.length ? `, then ${heldOut.length} held-out-source run(s)` : ''}`);
+    const trained: string[] = [];
+    for (const model of models) {
+      for (const task of TASKS) trained.push(await trainOne(model, task, plan, []));
+      for (const h of heldOut) trained.push(await trainOne(model, h.task, plan, [h.source]));
+    }
+
+    stage(5, 'evaluation (test metrics with patient-bootstrap CIs, held-out sources, calibration, occlusion test, Grad-CAM, metadata baseline)');
+    const report = await collectStudy(plan.runsDir, {});
+    for (const r of report.runs) log(`${r.label} (${r.id}): test accuracy ${(100 * r.test.accuracy.point).toFixed(1)} % (${r.test.accuracy.ci?.map((v) => (100 * v).toFixed(1)).join('–')})`);
+    for (const r of report.runs) if (r.analysisError) log(`${r.id}: analysis failed: ${r.analysisError}`);
+
+    stage(6, 'report');
+    const files = await writeReportFiles(report, path.join(out, 'report'));
+    log(`study finished in ${formatDuration((Date.now() - started) / 1000)} (${trained.length} run(s))`);
+    console.log(`report: ${files.html}`);
+    console.log(`markdown: ${files.markdown}`);
+  });
 }

@@ -164,3 +164,16 @@ export async function tieNearDuplicates(ds: Dataset): Promise<number> {
   );
   return pairs;
 }
+
+/**
+ * The absolute path of a sample's file key (as split CSVs and predictions record it) under the folders a
+ * dataset was loaded from: relative to the one folder, or `<dataset>/<file>` when several were merged.
+ * @throws UsageError when the key names no dataset of `dirs`
+ */
+export function dataFilePath(dirs: readonly string[], file: string): string {
+  const parts = file.split('/');
+  if (dirs.length === 1) return path.join(path.resolve(dirs[0]), ...parts);
+  const i = datasetNames(dirs).indexOf(parts[0]);
+  if (i < 0) throw new UsageError(`${file}: names no data folder of ${dirs.join(', ')}`);
+  return path.join(path.resolve(dirs[i]), ...parts.slice(1));
+}

@@ -2,15 +2,20 @@
  * What the training notebooks (03–05) call: one backbone trained on both tasks with the same settings as
  * `npx cxr train`.
  */
-import type { Task } from '../data/labels';
+import type { ClassMap, Task } from '../data/labels';
 import { weightsAvailable } from '../models/registry';
 import { registryBackbone } from '../train/backbone-source';
-import { makeRunConfig, type ProfileName } from '../train/config';
+import { makeRunConfig, type ProfileName, type RecipeName } from '../train/config';
 import { startRun, type RunResult } from '../train/run';
 
 export interface TrainBothOptions {
   profile: ProfileName;
-  dataDir: string;
+  /** Data folders (merged when several). */
+  data: string[];
+  /** Extra class folders read as a class, e.g. `{ pneumonia: 'viral' }`. */
+  classMap?: ClassMap;
+  /** `study` reproduces the published recipe; default `deconfounded`. */
+  recipe?: RecipeName;
   /** Parent folder of the run folders. */
   out: string;
   seed?: number;
@@ -38,7 +43,7 @@ export async function trainBothTasks(model: string, opts: TrainBothOptions): Pro
   const runs: TrainedBackbone['runs'] = [];
   for (const task of ['binary', 'multiclass'] as const) {
     const config = makeRunConfig({
-      model: source.name, task, profile: opts.profile, dataDir: opts.dataDir, weights, seed: opts.seed,
+      model: source.name, task, profile: opts.profile, data: opts.data, classMap: opts.classMap, recipe: opts.recipe, weights, seed: opts.seed,
       preprocess: source.preprocess, defaultInputSize: source.defaultInputSize, minInputSize: source.minInputSize,
     });
     runs.push({ task, run: await startRun(config, { out: opts.out, backbone: source, quiet: opts.quiet }) });

@@ -4,6 +4,7 @@
  * the model, the predictions and these settings are unchanged.
  */
 import { createHash } from 'node:crypto';
+import { dataFilePath } from '../data/merge';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isLabel } from '../data/labels';
@@ -88,12 +89,12 @@ function analysisKey(dir: string, opts: AnalysisOptions): string {
 
 /** The run's test images as scoring samples (paths under the run's data folder). */
 export function testSamples(run: RunFiles): ImageSample[] {
-  const dataDir = run.record.config.dataDir;
+  const { data } = run.record.config;
   return run.split
     .filter((r) => r.split === 'test')
     .map((r) => {
       if (!isLabel(r.label)) throw new InputFileError(path.join(run.dir, 'split.csv'), `${r.file}: unknown label '${r.label}'`);
-      return { file: r.file, path: path.join(dataDir, ...r.file.split('/')), label: r.label, patientId: r.patientId };
+      return { file: r.file, path: dataFilePath(data, r.file), label: r.label, patientId: r.patientId };
     });
 }
 

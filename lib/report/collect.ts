@@ -3,10 +3,12 @@
  * object, so notebooks can use the same numbers and figures as the report.
  */
 import { createHash } from 'node:crypto';
+import type { GeneralisationRun } from './generalisation';
+import type { RunConfig } from '../train/config';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LABELS, type Task } from '../data/labels';
-import { scanDataset } from '../data/scan';
+import { loadData } from '../data/merge';
 import { readSplitCsv } from '../data/split';
 import { summarize, type DataSummary } from '../data/summary';
 import type { Dataset, Sample } from '../data/types';
@@ -68,6 +70,8 @@ export interface StudyData {
   data: DataEntry[];
   splits: SplitCounts[];
   shortcuts: ShortcutEntry[];
+  /** Held-out-source scores and the internal test by source (see generalisation.ts). */
+  generalisation: GeneralisationRun[];
 }
 
 /** Options of {@link collectStudy}. */
@@ -130,7 +134,8 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
       calibration: { fit, before: topLabelReliability(run.test), after: topLabelReliability(applyTemperature(run.test, fit.temperature)) },
       analysis: null,
     };
-    if (opts.analysis ?? true) {
+    // Held-out-source runs are scored on their held-out images; their model analyses would repeat the main run's.
+    if ((opts.analysis ?? true) && run.record.config.holdout.length === 0) {
       try {
         result.analysis = await runAnalysis(dir, { resamples, quiet: opts.quiet });
       } catch (err) {
@@ -149,14 +154,17 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
   // Data folders, splits and the metadata baseline (once per data folder, split and task).
   const datasets = new Map<string, Dataset | string>();
   const data: DataEntry[] = [];
-  for (const dataDir of [...new Set(runs.map((r) => r.run.record.config.dataDir))]) {
+  const dataKey = (c: RunConfig) => JSON.stringify([c.data, c.classMap]);
+  for (const key of [...new Set(runs.map((r) => dataKey(r.run.record.config)))]) {
+    const { data: dirs, classMap } = runs.find((r) => dataKey(r.run.record.config) === key)!.run.record.config;
+    const dataDir = dirs.join(' + ');
     try {
-      if (!fs.existsSync(dataDir)) throw new Error(`${dataDir}: data folder not found`);
-      const ds = await scanDataset(dataDir);
-      datasets.set(dataDir, ds);
+      for (const dir of dirs) if (!fs.existsSync(dir)) throw new Error(`${dir}: data folder not found`);
+      const ds = await loadData(dirs, { classMap, perceptual: false });
+      datasets.set(key, ds);
       data.push({ dataDir, summary: summarize(ds) });
     } catch (err) {
-      datasets.set(dataDir, describeError(err));
+      datasets.set(key, describeError(err));
       data.push({ dataDir, summary: null, error: describeError(err) });
     }
   }
@@ -168,7 +176,7 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
     const counts = splits.get(key) ?? { runs: [], rows: splitCounts(r.run.split) };
     counts.runs.push(r.id);
     splits.set(key, counts);
-    const ds = datasets.get(r.run.record.config.dataDir);
+    const ds = datasets.get(dataKey(r.run.record.config));
     if (typeof ds !== 'object') continue;
     const skey = `${key}:${r.task}`;
     const existing = shortcuts.get(skey);
@@ -184,8 +192,14 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
     }
     const meta = (samples: readonly Sample[]): ImageMeta[] => samples.map((s) => ({ ...s, label: taskLabel(r.task, s.label) }));
     const audit = shortcutAudit({ train: meta(split.train), val: meta(split.val), test: meta(split.test) }, r.run.classes);
-    shortcuts.set(skey, { task: r.task, dataDir: r.run.record.config.dataDir, runs: [r.id], audit });
+    shortcuts.set(skey, { task: r.task, dataDir: r.run.record.config.data.join(' + '), runs: [r.id], audit });
   }
+  const generalisation: GeneralisationRun[] = runs.map((r) => {
+    const ds = datasets.get(dataKey(r.run.record.config));
+    const sources = typeof ds === 'object' ? Object.fromEntries(ds.samples.map((s) => [s.file, s.source])) : {};
+    const { model, task, holdout } = r.run.record.config;
+    return { id: r.id, model, task, classes: r.run.classes, holdout, test: r.run.test, held: r.run.holdout, sources };
+  });
   return {
     generatedAt: new Date().toISOString(),
     runsDir: path.resolve(runsDir),
@@ -194,5 +208,6 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
     data,
     splits: [...splits.values()],
     shortcuts: [...shortcuts.values()],
+    generalisation,
   };
 }

@@ -9,6 +9,7 @@ import type { Estimate } from '../eval/types';
 import type { Figure } from '../plots/figure';
 import type { RunResult, ShortcutEntry, StudyData } from './collect';
 import { comparisonSection } from './comparison';
+import { generalisationSection } from './generalisation';
 import { confusionFigure, gradCamFigure, historyFigure, occlusionFigure, reliabilityFigure, rocFigure, type GradCamCell } from './figures';
 import { BACKBONE_DISPLAY, STUDY_CAVEAT, STUDY_REPORTED, TASK_DISPLAY } from './study-numbers';
 
@@ -341,6 +342,7 @@ export function reportDocument(data: StudyData, readPng: PngReader): Block[] {
     ...blocks,
     ...resultsSection(data),
     ...comparisonSection(data),
+    ...generalisationSection(data.generalisation),
     h(2, 'Per-run results'),
     ...data.runs.flatMap(runSection),
     ...gradCamSection(data, readPng),

@@ -1,13 +1,54 @@
 import { UsageError } from '../errors';
 import { checkInputSize } from '../models/input-size';
 import { DEFAULT_ENHANCE, type EnhanceOptions } from '../enhance/pipeline';
-import type { Task } from '../data/labels';
+import type { ClassMap, Task } from '../data/labels';
+import { NO_PREP, type InputPrep } from '../data/input/images';
+import { XRAY_JITTER, type JitterConfig } from '../data/input/jitter';
 import type { SplitFractions } from '../data/types';
 import type { PreprocessMode } from '../models/types';
 import { STUDY_AUGMENT, type AugmentConfig } from '../data/input/augment';
 import { HEAD_POOL_LAYER, STUDY_HEAD, type HeadConfig } from './head';
 
 export type ProfileName = 'paper' | 'quick' | 'tiny';
+
+/**
+ * - `study`: the published study's recipe as it was (one folder, its flip and ±36° rotation, no balancing)
+ *   — to reproduce its numbers;
+ * - `deconfounded` (the default): source-balanced sampling, border crop, format normalisation and X-ray
+ *   jitter, so that what identifies a hospital or a file type carries as little of the class as possible.
+ */
+export type RecipeName = 'study' | 'deconfounded';
+export const RECIPE_NAMES: readonly RecipeName[] = ['study', 'deconfounded'];
+
+/** How training examples are drawn each epoch: as they come, or with every class × source cell weighted equally. */
+export type BalanceMode = 'none' | 'source';
+
+/** The switches a recipe sets; each can be overridden on its own (and the ablation does). */
+export interface RecipeSettings {
+  balance: BalanceMode;
+  prep: InputPrep;
+  /** X-ray jitter for augmented phases; null: the study's flip/rotation only. */
+  jitter: JitterConfig | null;
+  augment: AugmentConfig;
+}
+
+/** Fraction of each side the deconfounded recipe crops (burnt-in text and markers sit in the outer band). */
+export const DECONFOUNDED_BORDER = 0.08;
+
+/** Each recipe's settings. */
+export function recipeSettings(recipe: RecipeName): RecipeSettings {
+  if (recipe === 'study') return { balance: 'none', prep: { ...NO_PREP }, jitter: null, augment: { ...STUDY_AUGMENT } };
+  if (recipe === 'deconfounded') {
+    return {
+      balance: 'source',
+      prep: { border: DECONFOUNDED_BORDER, normalise: true },
+      jitter: { ...XRAY_JITTER, area: [...XRAY_JITTER.area] },
+      // No mirror image (the heart is on the left in every real film), no ±36° turn: the jitter rotates ±10°.
+      augment: { flip: false, rotation: 0 },
+    };
+  }
+  throw new UsageError(`unknown recipe '${String(recipe)}' (choose one of: ${RECIPE_NAMES.join(', ')})`);
+}
 export const PROFILE_NAMES: readonly ProfileName[] = ['paper', 'quick', 'tiny'];
 
 /**
@@ -61,8 +102,18 @@ export interface RunConfig {
   task: Task;
   profile: ProfileName;
   seed: number;
-  /** Data folder (read only). */
-  dataDir: string;
+  /** Data folders (read only; several are merged, see lib/data/merge.ts). */
+  data: string[];
+  /** Extra class folders read as a class (e.g. `{ pneumonia: 'viral' }`). */
+  classMap: ClassMap;
+  /** Sources held out entirely (never in train, val or test); their images are scored after training. */
+  holdout: string[];
+  recipe: RecipeName;
+  balance: BalanceMode;
+  /** Border crop and format normalisation before enhancement. */
+  prep: InputPrep;
+  /** X-ray jitter in augmented phases (with `augment`); null: none. */
+  jitter: JitterConfig | null;
   /** `imagenet`, `none` (random initialisation from the seed) or a weights file. */
   weights: string;
   inputSize: number;
@@ -163,7 +214,13 @@ export interface RunOptions {
   model: string;
   task: Task;
   profile?: ProfileName;
-  dataDir: string;
+  /** Data folders, merged when several. */
+  data: string[];
+  classMap?: ClassMap;
+  holdout?: string[];
+  recipe?: RecipeName;
+  /** Override single switches of the recipe (the ablation turns them off one by one). */
+  overrides?: Partial<RecipeSettings>;
   weights?: string;
   seed?: number;
   inputSize?: number;
@@ -185,26 +242,58 @@ export function makeRunConfig(opts: RunOptions): RunConfig {
   const base = profilePhases(profile, { model: opts.model, defaultInputSize: opts.defaultInputSize, minInputSize: opts.minInputSize });
   if (opts.inputSize !== undefined && opts.minInputSize !== undefined) checkInputSize(opts.model, opts.inputSize, opts.minInputSize);
   const seed = opts.seed ?? 42;
+  const recipe = opts.recipe ?? 'deconfounded';
+  const settings = { ...recipeSettings(recipe), ...(opts.overrides ?? {}) };
+  const phases = opts.phases ?? (recipe === 'deconfounded' ? withViews(base.phases, profile) : base.phases);
   const config: RunConfig = {
     model: opts.model,
     task: opts.task,
     profile,
     seed,
-    dataDir: opts.dataDir,
+    data: opts.data.map((d) => d),
+    classMap: { ...(opts.classMap ?? {}) },
+    holdout: [...(opts.holdout ?? [])],
+    recipe,
+    balance: settings.balance,
+    prep: settings.prep,
+    jitter: settings.jitter,
     weights: opts.weights ?? 'imagenet',
     inputSize: opts.inputSize ?? base.inputSize,
     fit: 'stretch',
     enhance: opts.enhance === false ? null : { ...DEFAULT_ENHANCE, clahe: DEFAULT_ENHANCE.clahe ? { ...DEFAULT_ENHANCE.clahe } : null },
     preprocess: opts.preprocess,
-    augment: { ...STUDY_AUGMENT },
+    augment: settings.augment,
     head: structuredClone(opts.head ?? (STUDY_HEAD as HeadConfig)),
     split: { seed },
     limit: opts.limit !== undefined ? opts.limit : profile === 'tiny' ? 20 : null,
-    phases: opts.phases ?? base.phases,
+    phases,
     workers: opts.workers ?? 2,
   };
   validateRunConfig(config);
   return config;
+}
+
+/**
+ * The deconfounded recipe's phases: the profile's cached phases become augmented `views` phases (each
+ * training image cached as a few jittered views, one drawn per epoch), so augmentation costs a few
+ * forward passes per image instead of one per epoch.
+ */
+export const DECONFOUNDED_VIEWS: Record<ProfileName, number> = { paper: 0, quick: 3, tiny: 2 };
+
+function withViews(phases: PhaseConfig[], profile: ProfileName): PhaseConfig[] {
+  const views = DECONFOUNDED_VIEWS[profile];
+  return phases.map((p) => (p.frozen === 'cache' && views > 0 ? { ...p, frozen: 'views' as const, views, augment: true } : { ...p, augment: p.frozen === 'stream' ? true : p.augment }));
+}
+
+/**
+ * A config.json written before several data folders and recipes existed, read as today's RunConfig: one
+ * data folder, the study's recipe (what such runs trained with).
+ */
+export function upgradeRunConfig(raw: RunConfig & { dataDir?: string }): RunConfig {
+  if (raw.data) return raw;
+  const { dataDir, ...rest } = raw;
+  const study = recipeSettings('study');
+  return { ...rest, data: dataDir ? [dataDir] : [], classMap: {}, holdout: [], recipe: 'study', balance: study.balance, prep: study.prep, jitter: study.jitter };
 }
 
 /** Rejects inconsistent settings with one clear line. */
@@ -213,6 +302,8 @@ export function validateRunConfig(c: RunConfig): void {
   checkInputSize(c.model, c.inputSize, 16);
   if (c.limit !== null && (!Number.isInteger(c.limit) || c.limit < 3)) throw new UsageError(`--limit must be an integer ≥ 3, got ${c.limit}`);
   if (c.phases.length === 0) throw new UsageError('a run needs at least one phase');
+  if (c.data.length === 0) throw new UsageError('a run needs at least one data folder');
+  if (!(c.prep.border >= 0 && c.prep.border < 0.5)) throw new UsageError(`border crop must be in [0, 0.5), got ${c.prep.border}`);
   c.phases.forEach((p, i) => {
     const name = `phase ${i + 1}`;
     if (!Number.isInteger(p.epochs) || p.epochs < 0) throw new UsageError(`${name}: epochs must be a non-negative integer`);

@@ -17,8 +17,10 @@ export interface FeatureKey {
   enhance: string;
   /** Layer after which the model is cut: the cached tensors are the ones crossing this cut. */
   cut: string;
+  /** Border crop and format normalisation, when any (see InputPrep). */
+  prep?: string;
   /** For augmented views: the augmentation settings and the seed the views are drawn from. */
-  views?: { seed: number; flip: boolean; rotation: number };
+  views?: { seed: number; flip: boolean; rotation: number; jitter?: object };
 }
 
 /** Stable text of a key (sorted fields), hashed for the folder name. */

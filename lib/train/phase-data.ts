@@ -6,6 +6,8 @@ import { compileInference, type InferenceModel } from '../graph/inference';
 import { preprocessInput } from '../models/preprocess';
 import type { PreprocessMode } from '../models/types';
 import { drawAugment, type AugmentConfig, type AugmentParams } from '../data/input/augment';
+import type { InputPrep } from '../data/input/images';
+import { drawJitter, type JitterConfig, type JitterParams } from '../data/input/jitter';
 import type { FeatureStore } from './feature-cache';
 import type { ImagePool } from '../data/input/image-pool';
 import { imageBatches, type FeedItem } from '../data/input/pipeline';
@@ -30,6 +32,8 @@ export interface ImageSettings {
   fit: 'stretch' | 'pad';
   enhance: EnhanceOptions | null;
   preprocess: PreprocessMode;
+  /** Border crop and format normalisation before enhancement (absent: none). */
+  prep?: InputPrep;
 }
 
 export function disposeBatch(b: Batch): void {
@@ -43,14 +47,14 @@ function targets(examples: readonly Example[]): tf.Tensor2D {
 /** Runs `prefix` (or nothing) on preprocessed image batches: the input of the part after the cut. */
 export async function* streamBatches(
   examples: readonly Example[],
-  augments: readonly (AugmentParams | null)[],
+  augments: readonly (ViewAugment | null)[],
   prefix: Pick<InferenceModel, 'predict'> | null,
   pool: ImagePool,
   images: ImageSettings,
   batchSize: number,
 ): AsyncGenerator<Batch> {
-  const feed: FeedItem[] = examples.map((e, i) => ({ path: e.sample.path, augment: augments[i] }));
-  for await (const b of imageBatches(feed, pool, { batchSize, inputSize: images.inputSize, fit: images.fit, enhance: images.enhance })) {
+  const feed: FeedItem[] = examples.map((e, i) => ({ path: e.sample.path, augment: augments[i]?.augment ?? null, jitter: augments[i]?.jitter ?? null }));
+  for await (const b of imageBatches(feed, pool, pipelineOptions(images, batchSize))) {
     const slice = examples.slice(b.offset, b.offset + b.n);
     const inputs = tf.tidy(() => {
       const x = preprocessInput(tf.tensor4d(b.x, [b.n, images.inputSize, images.inputSize, 3]), images.preprocess);
@@ -85,9 +89,26 @@ export function* cachedBatches(
   }
 }
 
+/** What one image's augmentation draws: the study's flip and rotation, and the recipe's X-ray jitter. */
+export interface ViewAugment {
+  augment: AugmentParams;
+  jitter: JitterParams | null;
+}
+
+/** Draws both parts of an augmentation from one stream (the jitter only when configured, so study draws are unchanged). */
+export function drawViewAugment(rng: Rng, augment: AugmentConfig, jitter: JitterConfig | null): ViewAugment {
+  const a = drawAugment(rng, augment);
+  return { augment: a, jitter: jitter ? drawJitter(rng, jitter) : null };
+}
+
 /** Augmentation of view `k` of an image: fixed by (seed, image hash, k), so cached views are reproducible. */
-export function viewAugment(seed: number, sha256: string, k: number, cfg: AugmentConfig): AugmentParams {
-  return drawAugment(new Rng(seed, 'view', sha256, k), cfg);
+export function viewAugment(seed: number, sha256: string, k: number, cfg: AugmentConfig, jitter: JitterConfig | null = null): ViewAugment {
+  return drawViewAugment(new Rng(seed, 'view', sha256, k), cfg, jitter);
+}
+
+/** The input pipeline's options for these image settings. */
+export function pipelineOptions(images: ImageSettings, batchSize: number) {
+  return { batchSize, inputSize: images.inputSize, fit: images.fit, enhance: images.enhance, prep: images.prep };
 }
 
 /** One request for cached features: which store, which prefix computes it, for which examples (and views). */
@@ -98,6 +119,8 @@ export interface FeatureRequest {
   /** Number of augmented views per example; null for the plain, unaugmented features. */
   views: number | null;
   augment: AugmentConfig;
+  /** X-ray jitter of the views (null: none). */
+  jitter: JitterConfig | null;
   viewSeed: number;
 }
 
@@ -114,7 +137,7 @@ export async function ensureFeatures(
   opts: { batchSize: number; quiet?: boolean },
 ): Promise<void> {
   const plain = requests.filter((r) => r.views === null);
-  type Job = { sample: Sample; augment: AugmentParams | null; targets: { req: FeatureRequest; view: number | null }[] };
+  type Job = { sample: Sample; augment: ViewAugment | null; targets: { req: FeatureRequest; view: number | null }[] };
   const jobs: Job[] = [];
   const plainBySha = new Map<string, Job>();
   for (const req of plain) {
@@ -126,14 +149,26 @@ export async function ensureFeatures(
         plainBySha.set(e.sample.sha256, job);
         jobs.push(job);
       }
-      if (!job.targets.some((t) => t.req === req)) job.targets.push({ req, view: null });
+      // Two phases cut at the same layer share one store: compute and write it once.
+      if (!job.targets.some((t) => t.req.store.dir === req.store.dir)) job.targets.push({ req, view: null });
     }
   }
+  // Views drawn alike (same seed and settings) are one job whatever the cut, like plain features: each
+  // phase's view k of an image is then computed in the same forward pass.
+  const viewJobs = new Map<string, Job>();
   for (const req of requests.filter((r) => r.views !== null)) {
+    const drawn = JSON.stringify([req.viewSeed, req.augment, req.jitter]);
     for (const e of req.examples) {
       for (let k = 0; k < req.views!; k++) {
         if (req.store.has(e.sample.sha256, k)) continue;
-        jobs.push({ sample: e.sample, augment: viewAugment(req.viewSeed, e.sample.sha256, k, req.augment), targets: [{ req, view: k }] });
+        const id = `${drawn}|${e.sample.sha256}|${k}`;
+        let job = viewJobs.get(id);
+        if (!job) {
+          job = { sample: e.sample, augment: viewAugment(req.viewSeed, e.sample.sha256, k, req.augment, req.jitter), targets: [] };
+          viewJobs.set(id, job);
+          jobs.push(job);
+        }
+        if (!job.targets.some((t) => t.req.store.dir === req.store.dir)) job.targets.push({ req, view: k });
       }
     }
   }
@@ -160,8 +195,8 @@ export async function ensureFeatures(
   try {
     for (const group of groups.values()) {
       const { c } = combo(group[0]);
-      const feed = group.map((j) => ({ path: j.sample.path, augment: j.augment }));
-      for await (const b of imageBatches(feed, pool, { batchSize: opts.batchSize, inputSize: images.inputSize, fit: images.fit, enhance: images.enhance })) {
+      const feed = group.map((j) => ({ path: j.sample.path, augment: j.augment?.augment ?? null, jitter: j.augment?.jitter ?? null }));
+      for await (const b of imageBatches(feed, pool, pipelineOptions(images, opts.batchSize))) {
         const outs = tf.tidy(() => {
           const x = preprocessInput(tf.tensor4d(b.x, [b.n, images.inputSize, images.inputSize, 3]), images.preprocess);
           const o = c.model.predict(x);

@@ -16,7 +16,7 @@ import { writeJsonAtomic } from '../io/atomic';
 import { readCsv, writeCsvAtomic } from '../io/csv';
 import { PROJECT_ROOT } from '../paths';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointData } from './checkpoint';
-import type { RunConfig } from './config';
+import { upgradeRunConfig, type RunConfig } from './config';
 import { taskSpec } from './tasks';
 import type { HistoryRow, PhaseState } from './trainer';
 
@@ -60,6 +60,8 @@ export interface RunPaths {
   problems: string;
   history: string;
   predictions: string;
+  /** Predictions for the images of held-out sources (present only when the run held sources out). */
+  holdout: string;
   checkpoints: string;
   /** TF.js layers model folder (model.json + weights). */
   model: string;
@@ -73,7 +75,7 @@ export function runPaths(dir: string): RunPaths {
   const at = (name: string) => path.join(dir, name);
   return {
     dir, config: at('config.json'), split: at('split.csv'), problems: at('problems.csv'), history: at('history.csv'),
-    predictions: at('predictions.csv'), checkpoints: at('checkpoints'), model: at('model'),
+    predictions: at('predictions.csv'), holdout: at('holdout.csv'), checkpoints: at('checkpoints'), model: at('model'),
   };
 }
 
@@ -136,7 +138,7 @@ export function readRunRecord(dir: string): RunRecord {
     throw new InputFileError(file, `unreadable (${(err as Error).message})`);
   }
   if (record.format !== RUN_FORMAT) throw new InputFileError(file, `unknown run format '${String(record.format)}'`);
-  return record;
+  return { ...record, config: upgradeRunConfig(record.config) };
 }
 
 /** Replaces a run's config.json. */
@@ -209,24 +211,36 @@ export interface PredictionRow {
   file: string;
   /** The true class in the task's names (binary: covid, not-covid). */
   label: string;
-  split: 'val' | 'test';
+  /** `holdout`: an image of a held-out source (written to holdout.csv, not predictions.csv). */
+  split: 'val' | 'test' | 'holdout';
   predicted: string;
   /** Probability per class, in the task's class order. */
   probs: readonly number[];
   /** The dataset's class (covid, viral, normal). */
   originalLabel: string;
+  /** Recorded in holdout.csv (held-out images are in no split.csv). */
+  patientId?: string;
+  source?: string;
 }
 
-/** Writes predictions.csv: one row per validation and test image, a `prob_<class>` column per class. */
+/**
+ * Writes predictions.csv (one row per validation and test image, a `prob_<class>` column per class) and,
+ * when the run held sources out, holdout.csv (the same columns plus patient_id and source).
+ */
 export function writePredictions(dir: string, rows: readonly PredictionRow[], classes: readonly string[]): void {
   const probCols = classes.map((c) => `prob_${c}`);
-  const csv = rows.map((p) => {
+  const csv = (p: PredictionRow) => {
     const r: Record<string, string | number> = { file: p.file, label: p.label, split: p.split, predicted: p.predicted };
     probCols.forEach((c, k) => (r[c] = p.probs[k]));
     r.original_label = p.originalLabel;
+    r.patient_id = p.patientId ?? '';
+    r.source = p.source ?? '';
     return r;
-  });
-  writeCsvAtomic(runPaths(dir).predictions, csv, ['file', 'label', 'split', 'predicted', ...probCols, 'original_label']);
+  };
+  const columns = ['file', 'label', 'split', 'predicted', ...probCols, 'original_label'];
+  const held = rows.filter((p) => p.split === 'holdout');
+  if (held.length > 0) writeCsvAtomic(runPaths(dir).holdout, held.map(csv), [...columns, 'patient_id', 'source']);
+  writeCsvAtomic(runPaths(dir).predictions, rows.filter((p) => p.split !== 'holdout').map(csv), columns);
 }
 
 /** One model output for one image: what every metric in lib/eval consumes. */
@@ -250,6 +264,8 @@ export interface RunFiles {
   split: SplitRow[];
   val: Prediction[];
   test: Prediction[];
+  /** Images of held-out sources (none when the run held no source out). */
+  holdout: (Prediction & { source: string })[];
   history: HistoryRow[];
 }
 
@@ -271,19 +287,26 @@ export function runModelDir(dir: string): string {
   return model;
 }
 
-function readPredictions(file: string, classes: readonly string[], patients: ReadonlyMap<string, string>): { val: Prediction[]; test: Prediction[] } {
+/** Rows of a predictions file; patient ids from `patients` (split.csv), else from the file's own column. */
+function readPredictionRows(file: string, classes: readonly string[], patients: ReadonlyMap<string, string>): (Prediction & { split: string; source: string })[] {
   const probCols = classes.map((c) => `prob_${c}`);
-  const out = { val: [] as Prediction[], test: [] as Prediction[] };
-  readCsv(file, ['file', 'label', 'split', ...probCols]).forEach((r, i) => {
+  return readCsv(file, ['file', 'label', 'split', ...probCols]).map((r, i) => {
     const where = `${file}: line ${i + 2}`;
     const label = classes.indexOf(r.label);
     if (label < 0) throw new InputFileError(where, `label '${r.label}' is not one of ${classes.join(', ')}`);
-    const patientId = patients.get(r.file);
+    const patientId = patients.get(r.file) ?? (r.patient_id || undefined);
     if (patientId === undefined) throw new InputFileError(where, `${r.file} is not in the run's split.csv`);
     const probs = probCols.map((c) => Number(r[c]));
     if (probs.some((p) => !(p >= 0 && p <= 1))) throw new InputFileError(where, `probabilities must lie in [0, 1]`);
-    if (r.split === 'val' || r.split === 'test') out[r.split].push({ file: r.file, patientId, label, probs });
+    return { file: r.file, patientId, label, probs, split: r.split, source: r.source ?? '' };
   });
+}
+
+function readPredictions(file: string, classes: readonly string[], patients: ReadonlyMap<string, string>): { val: Prediction[]; test: Prediction[] } {
+  const out = { val: [] as Prediction[], test: [] as Prediction[] };
+  for (const { split, source: _source, ...p } of readPredictionRows(file, classes, patients)) {
+    if (split === 'val' || split === 'test') out[split].push(p);
+  }
   return out;
 }
 
@@ -300,7 +323,8 @@ export function readRunFiles(dir: string): RunFiles {
   const split = readRunSplit(dir);
   const { val, test } = readPredictions(paths.predictions, classes, new Map(split.map((r) => [r.file, r.patientId])));
   const history = fs.existsSync(paths.history) ? readHistory(dir) : [];
-  return { dir, record, classes, split, val, test, history };
+  const holdout = fs.existsSync(paths.holdout) ? readPredictionRows(paths.holdout, classes, new Map()).map(({ split: _s, ...p }) => p) : [];
+  return { dir, record, classes, split, val, test, holdout, history };
 }
 
 /** Run folders under `runsDir` (those with a config.json), sorted by name. */

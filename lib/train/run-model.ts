@@ -68,8 +68,9 @@ export async function* runImageBatches(rm: RunModel, paths: readonly string[], o
   const pool = new ImagePool(opts.workers ?? rm.config.workers);
   try {
     const items = paths.map((p) => ({ path: p, augment: null }));
-    const { inputSize, fit, enhance } = rm.config;
-    yield* imageBatches(items, pool, { batchSize: opts.batchSize ?? 16, inputSize, fit, enhance });
+    // The run's own input steps (border crop, format normalisation), so every use of its model sees what training saw.
+    const { inputSize, fit, enhance, prep } = rm.config;
+    yield* imageBatches(items, pool, { batchSize: opts.batchSize ?? 16, inputSize, fit, enhance, prep });
   } finally {
     await pool.close();
   }

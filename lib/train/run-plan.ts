@@ -45,7 +45,7 @@ export class RunPlan {
   constructor(readonly record: RunRecord, readonly split: Split, readonly model: tf.LayersModel) {
     const config = (this.config = record.config);
     this.task = taskSpec(config.task);
-    this.images = { inputSize: config.inputSize, fit: config.fit, enhance: config.enhance, preprocess: config.preprocess };
+    this.images = { inputSize: config.inputSize, fit: config.fit, enhance: config.enhance, preprocess: config.preprocess, prep: config.prep };
     this.train = examplesOf(split.train, this.task);
     this.val = examplesOf(split.val, this.task);
     // Phases cutting after the same layer share one cut (and so one set of boundary tensors).
@@ -68,7 +68,9 @@ export class RunPlan {
       const key: FeatureKey = {
         model: c.model, weightsId: this.record.runtime.weightsId, inputSize: c.inputSize, fit: c.fit, preprocess: c.preprocess,
         enhance: c.enhance ? enhanceKey(c.enhance) : 'none', cut: phase.cfg.trainAfter!,
-        ...(views ? { views: { seed: c.seed, flip: c.augment.flip, rotation: c.augment.rotation } } : {}),
+        // Only when set, so the caches of runs without them keep their keys.
+        ...(c.prep.border > 0 || c.prep.normalise ? { prep: `border${c.prep.border}${c.prep.normalise ? '-normalised' : ''}` } : {}),
+        ...(views ? { views: { seed: c.seed, flip: c.augment.flip, rotation: c.augment.rotation, ...(c.jitter ? { jitter: c.jitter } : {}) } } : {}),
       };
       store = new FeatureStore(key, phase.cut.boundary);
       this.stores.set(id, store);
@@ -90,9 +92,9 @@ export class RunPlan {
 
   /** Features of every cached phase from `fromPhase` on, to compute in one pass over the images. */
   featureRequests(fromPhase: number): FeatureRequest[] {
-    const { augment, seed } = this.config;
+    const { augment, jitter, seed } = this.config;
     const request = (store: FeatureStore, p: PlannedPhase, examples: Example[], views: number | null): FeatureRequest =>
-      ({ store, prefix: p.cut.prefix!, examples, views, augment, viewSeed: seed });
+      ({ store, prefix: p.cut.prefix!, examples, views, augment, jitter, viewSeed: seed });
     return this.phases.slice(fromPhase).flatMap((p) => {
       if (p.cfg.frozen === 'stream') return [];
       if (p.cfg.frozen === 'cache') return [request(this.store(p, false), p, [...this.train, ...this.val], null)];

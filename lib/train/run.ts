@@ -8,10 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { drawAugment } from '../data/input/augment';
 import { ImagePool } from '../data/input/image-pool';
 import { LABELS } from '../data/labels';
-import { scanDataset } from '../data/scan';
+import { loadData } from '../data/merge';
 import { splitDataset } from '../data/split';
 import type { Dataset, Sample, Split } from '../data/types';
 import { CxrError, InputFileError, UsageError } from '../errors';
@@ -24,7 +23,8 @@ import { registryBackbone, type BackboneSource } from './backbone-source';
 import { validateRunConfig, type PhaseConfig, type RunConfig } from './config';
 import type { FeatureStore } from './feature-cache';
 import { attachHead } from './head';
-import { cachedBatches, ensureFeatures, streamBatches, type Batch, type Example, type FeatureRequest } from './phase-data';
+import { balanceWeights, weightedOrder } from './balance';
+import { cachedBatches, drawViewAugment, ensureFeatures, streamBatches, type Batch, type Example, type FeatureRequest } from './phase-data';
 import * as folder from './run-folder';
 import { examplesOf, RunPlan, type PlannedPhase } from './run-plan';
 import { RunProgress } from './run-progress';
@@ -66,12 +66,29 @@ export function limitSamples(samples: readonly Sample[], limit: number | null, s
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
-async function scan(dataDir: string, quiet?: boolean): Promise<Dataset> {
-  if (!fs.existsSync(dataDir)) throw new InputFileError(dataDir, 'data folder not found');
-  const dataset = await scanDataset(dataDir);
-  if (dataset.samples.length === 0) throw new InputFileError(dataDir, 'no usable images found (expected class folders covid/, viral/, normal/)');
+async function scan(config: RunConfig, quiet?: boolean): Promise<Dataset> {
+  for (const dir of config.data) if (!fs.existsSync(dir)) throw new InputFileError(dir, 'data folder not found');
+  const dataset = await loadData(config.data, { classMap: config.classMap });
+  if (dataset.samples.length === 0) throw new InputFileError(config.data.join(', '), 'no usable images found (expected class folders covid/, viral/, normal/)');
   if (!quiet && dataset.problems.length > 0) console.error(`data: skipped ${dataset.problems.length} unusable file(s), listed in the run's problems.csv`);
   return dataset;
+}
+
+/**
+ * Splits off the held-out sources: their images are in no split (never trained on, tuned on or tested
+ * internally) and are scored after training. A name matches a source equal to it or containing it
+ * (case-insensitive), so `--holdout-source ieee8023` names `ieee8023/covid-chestxray-dataset`.
+ * @throws UsageError when a name matches no source, naming the sources there are
+ */
+export function partitionHoldout(samples: readonly Sample[], holdout: readonly string[]): { kept: Sample[]; heldOut: Sample[] } {
+  if (holdout.length === 0) return { kept: [...samples], heldOut: [] };
+  const sources = [...new Set(samples.map((s) => s.source))].sort();
+  const matches = (source: string, name: string) => source.toLowerCase().includes(name.toLowerCase());
+  for (const name of holdout) {
+    if (!sources.some((s) => matches(s, name))) throw new UsageError(`held-out source '${name}' matches no source (sources: ${sources.join('; ')})`);
+  }
+  const out = (s: Sample) => holdout.some((name) => matches(s.source, name));
+  return { kept: samples.filter((s) => !out(s)), heldOut: samples.filter(out) };
 }
 
 /**
@@ -85,8 +102,9 @@ export async function startRun(config: RunConfig, opts: TrainRunOptions = {}): P
   const out = path.resolve(opts.out ?? path.join(PROJECT_ROOT, 'runs'));
   const source = opts.backbone ?? registryBackbone(config.model);
   const backend = await initBackend({ quiet: opts.quiet });
-  const dataset = await scan(config.dataDir, opts.quiet);
-  const samples = limitSamples(dataset.samples, config.limit, config.seed);
+  const dataset = await scan(config, opts.quiet);
+  const { kept, heldOut } = partitionHoldout(dataset.samples, config.holdout);
+  const samples = limitSamples(kept, config.limit, config.seed);
   const split = splitDataset(samples, { seed: config.split.seed, fractions: config.split.fractions });
   if (split.train.length === 0 || split.val.length === 0) throw new UsageError(`too few images to split (${samples.length}): training and validation each need at least one`);
   const id = opts.id ?? folder.newRunId(config, out);
@@ -96,8 +114,11 @@ export async function startRun(config: RunConfig, opts: TrainRunOptions = {}): P
   opts.onRunDir?.(dir);
   folder.writeRunSplit(dir, split, dataset.problems);
   folder.writeRunRecord(dir, record);
-  if (!opts.quiet) console.error(`run: ${dir} (train ${split.train.length}, val ${split.val.length}, test ${split.test.length} images)`);
-  return execute(dir, record, split, source, opts);
+  if (!opts.quiet) {
+    const held = heldOut.length ? `; held out: ${heldOut.length} images of ${config.holdout.join(', ')}` : '';
+    console.error(`run: ${dir} (train ${split.train.length}, val ${split.val.length}, test ${split.test.length} images${held})`);
+  }
+  return execute(dir, record, split, limitSamples(heldOut, config.limit, config.seed), source, opts);
 }
 
 /**
@@ -115,13 +136,14 @@ export async function resumeRun(dir: string, opts: TrainRunOptions = {}): Promis
   if (weightsId !== record.runtime.weightsId) {
     throw new CxrError(`${dir}: the backbone weights changed since the run started (${record.runtime.weightsId} then, ${weightsId} now)`);
   }
-  const dataset = await scan(record.config.dataDir, opts.quiet);
+  const dataset = await scan(record.config, opts.quiet);
   const split = folder.readRunSplitSamples(dir, dataset);
+  const { heldOut } = partitionHoldout(dataset.samples, record.config.holdout);
   record.runtime.resumes.push({ at: new Date().toISOString(), backend: backend.name, fromCheckpoint: ckpt ? path.basename(ckpt.folder) : null });
   folder.writeRunRecord(dir, record);
   opts.onRunDir?.(dir);
   if (!opts.quiet) console.error(`resume: ${dir} from ${ckpt ? path.basename(ckpt.folder) : 'the start'}`);
-  return execute(dir, record, split, source, opts);
+  return execute(dir, record, split, limitSamples(heldOut, record.config.limit, record.config.seed), source, opts);
 }
 
 /** The classifier for a run: backbone with its weights, then the head. */
@@ -131,7 +153,7 @@ export async function buildRunModel(config: RunConfig, source: BackboneSource): 
 }
 
 /** Trains from wherever the run folder's checkpoint left off to the finished run. */
-async function execute(dir: string, record: folder.RunRecord, split: Split, source: BackboneSource, opts: TrainRunOptions): Promise<RunResult> {
+async function execute(dir: string, record: folder.RunRecord, split: Split, heldOut: Sample[], source: BackboneSource, opts: TrainRunOptions): Promise<RunResult> {
   const plan = new RunPlan(record, split, await buildRunModel(record.config, source));
   const progress = RunProgress.restore(dir, plan);
   // Rewritten from the checkpoint, so epochs after it (lost by a kill) do not linger.
@@ -142,7 +164,7 @@ async function execute(dir: string, record: folder.RunRecord, split: Split, sour
   try {
     await extractFeatures(plan, plan.featureRequests(progress.state.phase), pool, opts.quiet);
     while (progress.state.phase < plan.phases.length) await runPhase(plan, progress, pool, opts.quiet);
-    const valAccuracy = await finishRun(dir, plan, pool, opts.quiet);
+    const valAccuracy = await finishRun(dir, plan, heldOut, pool, opts.quiet);
     progress.state.complete = true;
     await progress.save(null);
     if (!opts.quiet) console.error(`done: ${dir} (val accuracy ${valAccuracy.toFixed(4)}; predictions.csv has val and test)`);
@@ -198,11 +220,11 @@ function phaseBatches(
   via: { pool: ImagePool; streamPrefix: ReturnType<typeof compileInference> | null },
 ): AsyncIterable<Batch> | Iterable<Batch> {
   const { cfg, index } = phase;
-  const { seed, augment } = plan.config;
-  const order = epoch === null ? examples : new Rng(seed, 'shuffle', index, epoch).shuffle([...examples]);
+  const { seed, augment, jitter, balance } = plan.config;
+  const order = epoch === null ? examples : epochOrder(examples, balance, new Rng(seed, 'shuffle', index, epoch));
   if (cfg.frozen === 'stream') {
     const rng = new Rng(seed, 'augment', index, epoch ?? -1);
-    const aug = order.map(() => (epoch !== null && cfg.augment ? drawAugment(rng, augment) : null));
+    const aug = order.map(() => (epoch !== null && cfg.augment ? drawViewAugment(rng, augment, jitter) : null));
     return streamBatches(order, aug, via.streamPrefix, via.pool, plan.images, cfg.batchSize);
   }
   if (cfg.frozen === 'views' && epoch !== null) {
@@ -212,12 +234,18 @@ function phaseBatches(
   return cachedBatches(order, order.map(() => null), plan.store(phase, false), cfg.batchSize);
 }
 
+/** An epoch's training order: a shuffle, or with `source` balance a class × source weighted draw. */
+function epochOrder(examples: readonly Example[], balance: RunConfig['balance'], rng: Rng): Example[] {
+  if (balance === 'none') return rng.shuffle([...examples]);
+  return weightedOrder(examples, balanceWeights(examples.map((e) => e.sample)), rng);
+}
+
 async function* toAsync<T>(it: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
   for await (const x of it) yield x;
 }
 
-/** Saves the final model and writes predictions.csv; returns the validation accuracy. */
-async function finishRun(dir: string, plan: RunPlan, pool: ImagePool, quiet?: boolean): Promise<number> {
+/** Saves the final model and writes predictions.csv (and holdout.csv); returns the validation accuracy. */
+async function finishRun(dir: string, plan: RunPlan, heldOut: Sample[], pool: ImagePool, quiet?: boolean): Promise<number> {
   const { model, split, task } = plan;
   setTrainableLayers(model, []);
   await saveModel(model, folder.runPaths(dir).model);
@@ -226,24 +254,26 @@ async function finishRun(dir: string, plan: RunPlan, pool: ImagePool, quiet?: bo
   const last = plan.phases[plan.phases.length - 1];
   const via = last.cfg.frozen === 'stream' ? null : { store: plan.store(last, false), cut: last.cut };
   if (via) {
-    const examples = examplesOf([...split.val, ...split.test], task);
-    await extractFeatures(plan, [{ store: via.store, prefix: via.cut.prefix!, examples, views: null, augment: plan.config.augment, viewSeed: plan.config.seed }], pool, quiet);
+    const examples = examplesOf([...split.val, ...split.test, ...heldOut], task);
+    const { augment, jitter, seed } = plan.config;
+    await extractFeatures(plan, [{ store: via.store, prefix: via.cut.prefix!, examples, views: null, augment, jitter, viewSeed: seed }], pool, quiet);
   }
-  const rows = await predictSplits(plan, pool, via);
+  const rows = await predictSplits(plan, heldOut, pool, via);
   folder.writePredictions(dir, rows, task.classes);
-  if (!quiet) console.error(`predictions: ${rows.length} images (val ${split.val.length}, test ${split.test.length})`);
+  if (!quiet) console.error(`predictions: ${rows.length} images (val ${split.val.length}, test ${split.test.length}${heldOut.length ? `, held out ${heldOut.length}` : ''})`);
   const val = rows.filter((r) => r.split === 'val');
   return val.length ? val.filter((r) => r.predicted === r.label).length / val.length : NaN;
 }
 
 /** Class probabilities of the final model for the validation and test images (the test split's only use). */
-async function predictSplits(plan: RunPlan, pool: ImagePool, via: { store: FeatureStore; cut: ModelCut } | null): Promise<folder.PredictionRow[]> {
+async function predictSplits(plan: RunPlan, heldOut: Sample[], pool: ImagePool, via: { store: FeatureStore; cut: ModelCut } | null): Promise<folder.PredictionRow[]> {
   const { model, task, split } = plan;
   const rows: folder.PredictionRow[] = [];
   const predictor = compileInference(via ? via.cut.suffix : model);
+  const sets = { val: split.val, test: split.test, holdout: heldOut };
   try {
-    for (const name of ['val', 'test'] as const) {
-      const examples = examplesOf(split[name], task);
+    for (const name of ['val', 'test', 'holdout'] as const) {
+      const examples = examplesOf(sets[name], task);
       let i = 0;
       const batches = via
         ? cachedBatches(examples, examples.map(() => null), via.store, 32)
@@ -256,7 +286,10 @@ async function predictSplits(plan: RunPlan, pool: ImagePool, via: { store: Featu
         for (const row of probs) {
           const s = examples[i++].sample;
           const p = task.probabilities(row);
-          rows.push({ file: s.file, label: taskLabel(task.name, s.label), split: name, predicted: predictedClass(task, p), probs: p, originalLabel: s.label });
+          rows.push({
+            file: s.file, label: taskLabel(task.name, s.label), split: name, predicted: predictedClass(task, p), probs: p, originalLabel: s.label,
+            patientId: s.patientId, source: s.source,
+          });
         }
       }
     }

@@ -95,7 +95,7 @@ async function trainedRunModel(where: Where): Promise<{ rm: RunModel; test: Awai
   const train = await markedData(path.join(dir, 'train'), where, 24, 1);
   const test = await markedData(path.join(dir, 'test'), where, 12, 2);
   const config = makeRunConfig({
-    model: 'marked', task: 'binary', profile: 'tiny', dataDir: dir, weights: 'none', inputSize: SIZE, enhance: false,
+    model: 'marked', task: 'binary', profile: 'tiny', data: [dir], recipe: 'study', weights: 'none', inputSize: SIZE, enhance: false,
     preprocess: 'tf', defaultInputSize: SIZE, workers: 0, limit: null,
   });
   const model = net(where === 'corner' ? 3 : 4);

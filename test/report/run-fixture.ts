@@ -16,7 +16,7 @@ export async function trainTinyRun(data: string, runs: string, id: string, task:
     { epochs: 3, learningRate: 3e-3, batchSize: 8, trainAfter: 'block1_out', frozen: 'cache', views: 0, augment: false, earlyStopping: null, reduceLr: null },
   ];
   const config = makeRunConfig({
-    model: 'tiny', task, profile: 'tiny', dataDir: data, weights: 'none', seed, inputSize: 32, preprocess: 'tf',
+    model: 'tiny', task, profile: 'tiny', data: [data], recipe: 'study', weights: 'none', seed, inputSize: 32, preprocess: 'tf',
     defaultInputSize: 32, workers: 0, phases, limit: null,
   });
   const r = await startRun(config, { out: runs, id, backbone: tinySource(), quiet: true });

@@ -20,7 +20,7 @@ const HISTORY_CSV = 'epoch,phase,loss,accuracy,val_loss,val_accuracy,lr,seconds\
 function oldRunFolder(root: string, id: string): string {
   const dir = path.join(root, id);
   fs.mkdirSync(dir, { recursive: true });
-  const config = makeRunConfig({ model: 'tiny', task: 'binary', profile: 'tiny', dataDir: '/data', weights: 'none', seed: 3, preprocess: 'tf', defaultInputSize: 32 });
+  const config = makeRunConfig({ model: 'tiny', task: 'binary', profile: 'tiny', data: ['/data'], recipe: 'study', weights: 'none', seed: 3, preprocess: 'tf', defaultInputSize: 32 });
   const record = {
     format: 'cxr-run/1', id, config,
     runtime: {

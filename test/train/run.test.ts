@@ -28,7 +28,7 @@ before(async () => {
 
 function config(phases: PhaseConfig[], task: 'binary' | 'multiclass' = 'binary') {
   return makeRunConfig({
-    model: 'tiny', task, profile: 'tiny', dataDir: data, weights: 'none', seed: 3, inputSize: 32, preprocess: 'tf',
+    model: 'tiny', task, profile: 'tiny', data: [data], recipe: 'study', weights: 'none', seed: 3, inputSize: 32, preprocess: 'tf',
     defaultInputSize: 32, workers: 2, phases, limit: null,
   });
 }

@@ -1,0 +1,63 @@
+/**
+ * The training-recipe options `cxr train` and `cxr study` share: the recipe, its single switches (so a
+ * user can turn one off, as the ablation does), and held-out sources.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors';
+import { RECIPE_NAMES, recipeSettings, type RecipeName, type RecipeSettings } from '../train/config';
+
+export interface RecipeFlags {
+  recipe: string;
+  balance?: string;
+  border?: string;
+  normalise?: boolean;
+  jitter?: boolean;
+  holdoutSource?: string[];
+}
+
+/** What the flags choose: the recipe, the switches that differ from it, the held-out sources. */
+export interface RecipeChoice {
+  recipe: RecipeName;
+  overrides: Partial<RecipeSettings>;
+  holdout: string[];
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Adds `--recipe`, `--balance`, `--border`, `--no-normalise`, `--no-jitter` and `--holdout-source` to a command. */
+export function addRecipeOptions(cmd: Command): Command {
+  return cmd
+    .option('--recipe <name>', `training recipe: deconfounded (source-balanced, border crop, format normalisation, X-ray jitter) or study (the published recipe)`, 'deconfounded')
+    .option('--balance <mode>', "override the recipe's sampling: none or source (class × source cells weighted equally)")
+    .option('--border <fraction>', "override the recipe's border crop (fraction of each side, e.g. 0.08; 0 for none)")
+    .option('--no-normalise', 'do not normalise format (grey, canonical resolution, one JPEG round trip)')
+    .option('--no-jitter', 'no X-ray jitter in augmented phases')
+    .option('--holdout-source <name>', 'hold a source out of training, validation and test, and score it after training (repeatable; matches part of the source name)', collect);
+}
+
+/**
+ * Reads the recipe flags.
+ * @throws UsageError for an unknown recipe or balance mode or a border outside [0, 0.5)
+ */
+export function recipeChoice(flags: RecipeFlags): RecipeChoice {
+  if (!(RECIPE_NAMES as readonly string[]).includes(flags.recipe)) {
+    throw new UsageError(`unknown recipe '${flags.recipe}' (choose one of: ${RECIPE_NAMES.join(', ')})`);
+  }
+  const recipe = flags.recipe as RecipeName;
+  const base = recipeSettings(recipe);
+  const overrides: Partial<RecipeSettings> = {};
+  if (flags.balance !== undefined) {
+    if (flags.balance !== 'none' && flags.balance !== 'source') throw new UsageError(`--balance must be none or source, got '${flags.balance}'`);
+    overrides.balance = flags.balance;
+  }
+  let prep = base.prep;
+  if (flags.border !== undefined) {
+    const border = Number(flags.border);
+    if (!(border >= 0 && border < 0.5)) throw new UsageError(`--border must be a fraction in [0, 0.5), got '${flags.border}'`);
+    prep = { ...prep, border };
+  }
+  if (flags.normalise === false) prep = { ...prep, normalise: false };
+  if (prep !== base.prep) overrides.prep = prep;
+  if (flags.jitter === false) overrides.jitter = null;
+  return { recipe, overrides, holdout: flags.holdoutSource ?? [] };
+}
