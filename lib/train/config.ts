@@ -278,7 +278,7 @@ export function makeRunConfig(opts: RunOptions): RunConfig {
  * training image cached as a few jittered views, one drawn per epoch), so augmentation costs a few
  * forward passes per image instead of one per epoch.
  */
-export const DECONFOUNDED_VIEWS: Record<ProfileName, number> = { paper: 0, quick: 3, tiny: 2 };
+export const DECONFOUNDED_VIEWS: Record<ProfileName, number> = { paper: 0, quick: 2, tiny: 2 };
 
 function withViews(phases: PhaseConfig[], profile: ProfileName): PhaseConfig[] {
   const views = DECONFOUNDED_VIEWS[profile];
