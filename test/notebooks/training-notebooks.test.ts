@@ -69,8 +69,8 @@ for (const [name, model] of Object.entries(TRAINING)) {
     const shown = figureOutputs(outputs);
     assert.equal(shown.length, figures.length);
     for (const o of shown) {
-      const traces = (o.data![PLOTLY_MIME] as { data: { name?: string }[] }).data;
-      assert.ok(traces.some((t) => t.name === 'phase boundary'), 'the start of phase 2 is marked');
+      const layout = (o.data![PLOTLY_MIME] as { layout: { shapes?: { line?: { dash?: string } }[] } }).layout;
+      assert.ok((layout.shapes ?? []).some((s) => s.line?.dash === 'dash'), 'the start of phase 2 is marked by a dashed line');
     }
     for (const fig of figures) assertFigureFiles(figDir, fig);
   });
