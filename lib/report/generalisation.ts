@@ -4,8 +4,8 @@
  * accuracy on confounded data says little; these two tables say whether the model recognises disease or
  * hospital. Pure: computed from the run files already read.
  */
-import { bootstrapCi, type BootstrapCi } from '../eval/bootstrap';
-import type { Prediction } from '../eval/types';
+import { groupMetrics, type GroupMetrics } from '../eval/groups';
+import type { Estimate, Prediction } from '../eval/types';
 import { STUDY_REPORTED, TASK_DISPLAY, BACKBONE_DISPLAY } from './study-numbers';
 
 /** The blocks this section uses (declared here so no import cycle forms with document.ts). */
@@ -27,35 +27,15 @@ export interface GeneralisationRun {
   sources: Record<string, string>;
 }
 
-/** Accuracy and per-class sensitivity, each with a patient-bootstrap CI. */
-export interface GroupScore {
-  n: number;
-  patients: number;
-  accuracy: BootstrapCi;
-  /** Per class present in the group: share of its images predicted as that class. */
-  sensitivity: Record<string, BootstrapCi>;
+/** Accuracy and the sensitivity of each class present, with patient-bootstrap CIs (lib/eval/groups.ts). */
+export function scoreGroup(preds: readonly Prediction[], classes: readonly string[], resamples = 2000): GroupMetrics {
+  return groupMetrics(preds, () => 'all', { classes, bootstrap: { resamples, seed: 0 } })[0];
 }
 
-const argmax = (p: readonly number[]) => p.reduce((best, v, i) => (v > p[best] ? i : best), 0);
-
-/**
- * Scores a group of predictions.
- * @param resamples bootstrap resamples (≥ 1000)
- */
-export function scoreGroup(preds: readonly Prediction[], classes: readonly string[], resamples = 2000): GroupScore {
-  const opts = { resamples, seed: 0 };
-  const correct = (s: readonly Prediction[]) => (s.length ? s.filter((p) => argmax(p.probs) === p.label).length / s.length : NaN);
-  const sensitivity: Record<string, BootstrapCi> = {};
-  classes.forEach((c, k) => {
-    const own = preds.filter((p) => p.label === k);
-    if (own.length) sensitivity[c] = bootstrapCi(own, (p) => p.patientId, correct, opts);
-  });
-  return { n: preds.length, patients: new Set(preds.map((p) => p.patientId)).size, accuracy: bootstrapCi(preds, (p) => p.patientId, correct, opts), sensitivity };
-}
-
-const pct = (c: BootstrapCi) => (Number.isFinite(c.point) ? `${(100 * c.point).toFixed(1)} (${(100 * c.lo).toFixed(1)}–${(100 * c.hi).toFixed(1)})` : '—');
+const pct = (e: Estimate) => (Number.isFinite(e.point) ? `${(100 * e.point).toFixed(1)}${e.ci ? ` (${(100 * e.ci[0]).toFixed(1)}–${(100 * e.ci[1]).toFixed(1)})` : ''}` : '—');
 const name = (r: GeneralisationRun) => `${BACKBONE_DISPLAY[r.model] ?? r.model} · ${TASK_DISPLAY[r.task] ?? r.task}`;
-const sens = (s: GroupScore) => Object.entries(s.sensitivity).map(([c, ci]) => `${c} ${pct(ci)}`).join('; ');
+const sens = (s: GroupMetrics) =>
+  Object.entries(s.perClass).filter(([, c]) => c.n > 0).map(([name, c]) => `${name} ${pct(c.sensitivity)}`).join('; ');
 
 /** The section's blocks; empty when no run has a held-out source and no test image has a known source. */
 export function generalisationSection(runs: readonly GeneralisationRun[], resamples = 2000): SectionBlock[] {
