@@ -18,7 +18,7 @@ import { PROJECT_ROOT } from '../paths';
 import { collectStudy } from '../report/collect';
 import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
-import { makeRunConfig, PROFILE_NAMES, type ProfileName, type RunConfig } from '../train/config';
+import { makeRunConfig, PROFILE_NAMES, recipeSettings, type ProfileName, type RecipeName, type RecipeSettings, type RunConfig } from '../train/config';
 import { resumeRun, startRun } from '../train/run';
 import { addDataOptions, dataChoice, scanForCli, type DataChoice, type DataFlags } from './data-options';
 import { addRecipeOptions, recipeChoice, type RecipeChoice, type RecipeFlags } from './recipe-options';
@@ -30,6 +30,7 @@ interface StudyFlags extends DataFlags, RecipeFlags {
   seed: string;
   enhancedCopy: boolean;
   validate: string;
+  ablation?: boolean;
 }
 
 /**
@@ -110,8 +111,8 @@ function holdoutSlug(source: string): string {
  * Trains one model on one task (holding `holdout` out) into a fixed run folder: skipped when finished, resumed
  * when interrupted, refused when the folder holds a run with other settings.
  */
-async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: string[]): Promise<string> {
-  const id = [`study-${plan.profile}-${model}-${task}`, ...holdout.map(holdoutSlug)].join('-');
+async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: string[], variant?: AblationVariant): Promise<string> {
+  const id = [`study-${plan.profile}-${model}-${task}`, ...holdout.map(holdoutSlug), ...(variant ? [variant.name] : [])].join('-');
   const dir = path.join(plan.runsDir, id);
   if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, 'config.json'))) {
     // Interrupted before its record was written: nothing to resume.
@@ -120,7 +121,7 @@ async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: str
   const source = registryBackbone(model);
   const config = makeRunConfig({
     model: source.name, task, profile: plan.profile, data: plan.data.dirs, classMap: plan.data.classMap, weights: 'imagenet', seed: plan.seed,
-    recipe: plan.recipe.recipe, overrides: plan.recipe.overrides, holdout,
+    recipe: variant?.recipe ?? plan.recipe.recipe, overrides: variant ? variant.overrides : plan.recipe.overrides, holdout,
     preprocess: source.preprocess, defaultInputSize: source.defaultInputSize, minInputSize: source.minInputSize,
   });
   if (fs.existsSync(dir)) {
@@ -139,6 +140,22 @@ async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: str
   log(`${id}: training (${plan.profile} profile, ${plan.recipe.recipe} recipe${holdout.length ? `, holding out ${holdout.join(', ')}` : ''})`);
   return (await startRun(config, { out: plan.runsDir, id, backbone: source })).dir;
 }
+
+/** One run of the ablation: the de-confounded recipe with one switch off, or the study's recipe. */
+export interface AblationVariant {
+  name: string;
+  recipe: RecipeName;
+  overrides: Partial<RecipeSettings>;
+}
+
+/** The ablation: each switch of the de-confounded recipe off on its own, and the study's recipe (same data and class map). */
+export const ABLATION: readonly AblationVariant[] = [
+  { name: 'no-balance', recipe: 'deconfounded', overrides: { balance: 'none' } },
+  { name: 'no-border', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, border: 0 } } },
+  { name: 'no-normalise', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, normalise: false } } },
+  { name: 'no-jitter', recipe: 'deconfounded', overrides: { jitter: null } },
+  { name: 'study-recipe', recipe: 'study', overrides: {} },
+];
 
 /**
  * The held-out-source runs to train: per task, the sources to hold out one at a time.
@@ -176,6 +193,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where runs/, report/ and data/enhanced/ go', PROJECT_ROOT)
     .option('--seed <n>', 'seed of the split and the training', '42')
     .option('--validate <mode>', 'held-out-source runs: holdout (the --holdout-source names; with the default data, the teaching collection and ieee8023), leave-one-source-out, or none', 'holdout')
+    .option('--ablation', 'also train the first 3-class held-out run with each de-confounding switch off in turn, and with the study recipe')
     .option('--no-enhanced-copy', 'skip writing the enhanced copy of the data folder');
   addRecipeOptions(addDataOptions(cmd, false)).action(async (flags: StudyFlags) => {
     const started = Date.now();
@@ -212,6 +230,12 @@ export function register(program: Command): void {
     for (const model of models) {
       for (const task of TASKS) trained.push(await trainOne(model, task, plan, []));
       for (const h of heldOut) trained.push(await trainOne(model, h.task, plan, [h.source]));
+      if (flags.ablation) {
+        // On the first held-out source of the 3-class task: enough to see what each switch is worth.
+        const h = heldOut.find((x) => x.task === 'multiclass');
+        if (!h) throw new UsageError('--ablation needs a held-out source for the 3-class task (--validate holdout or leave-one-source-out)');
+        for (const v of ABLATION) trained.push(await trainOne(model, 'multiclass', plan, [h.source], v));
+      }
     }
 
     stage(5, 'evaluation (test metrics with patient-bootstrap CIs, held-out sources, calibration, occlusion test, Grad-CAM, metadata baseline)');

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { GeneralisationRun } from './generalisation';
-import type { RunConfig } from '../train/config';
+import { describeRecipe, type RunConfig } from '../train/config';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LABELS, type Task } from '../data/labels';
@@ -198,7 +198,7 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
     const ds = datasets.get(dataKey(r.run.record.config));
     const sources = typeof ds === 'object' ? Object.fromEntries(ds.samples.map((s) => [s.file, s.source])) : {};
     const { model, task, holdout } = r.run.record.config;
-    return { id: r.id, model, task, classes: r.run.classes, holdout, test: r.run.test, held: r.run.holdout, sources };
+    return { id: r.id, model, task, classes: r.run.classes, holdout, recipe: describeRecipe(r.run.record.config), test: r.run.test, held: r.run.holdout, sources };
   });
   return {
     generatedAt: new Date().toISOString(),

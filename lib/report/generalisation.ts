@@ -21,6 +21,8 @@ export interface GeneralisationRun {
   task: string;
   classes: string[];
   holdout: string[];
+  /** The recipe in words (see describeRecipe in lib/train/config.ts). */
+  recipe?: string;
   test: Prediction[];
   held: (Prediction & { source: string })[];
   /** Source of each internal test image, by file (from the data folders; empty when they are gone). */
@@ -50,6 +52,7 @@ export function generalisationSection(runs: readonly GeneralisationRun[], resamp
         text:
           'Each row is a run that never saw one source: its images were in no split (not trained on, not used to choose epochs, not in the internal test) and were scored after training. ' +
           'A model that learned the disease scores a held-out source about as well as its internal test; one that learned the hospital does not. ' +
+          'Rows of one source with different recipes are the ablation: the de-confounded recipe with one switch off, and the study recipe. ' +
           "The study's published accuracy is shown for scale only: it was measured on validation data with patients on both sides of the split.",
       },
     );
@@ -57,9 +60,9 @@ export function generalisationSection(runs: readonly GeneralisationRun[], resamp
       const h = scoreGroup(r.held, r.classes, resamples);
       const internal = scoreGroup(r.test, r.classes, resamples);
       const published = (STUDY_REPORTED as Record<string, Record<string, number>>)[r.task]?.[r.model];
-      return [name(r), r.holdout.join(', '), `${h.n} (${h.patients})`, pct(internal.accuracy), pct(h.accuracy), sens(h), published !== undefined ? `${published}` : '—'];
+      return [name(r), r.recipe ?? '—', r.holdout.join(', '), `${h.n} (${h.patients})`, pct(internal.accuracy), pct(h.accuracy), sens(h), published !== undefined ? `${published}` : '—'];
     });
-    blocks.push({ kind: 'table', header: ['model', 'held-out source', 'images (patients)', 'internal test accuracy %', 'held-out accuracy %', 'held-out sensitivity % by class', 'study reported %'], rows });
+    blocks.push({ kind: 'table', header: ['model', 'recipe', 'held-out source', 'images (patients)', 'internal test accuracy %', 'held-out accuracy %', 'held-out sensitivity % by class', 'study reported %'], rows });
   }
   const bySource = main.flatMap((r) => {
     const groups = new Map<string, Prediction[]>();

@@ -286,6 +286,21 @@ function withViews(phases: PhaseConfig[], profile: ProfileName): PhaseConfig[] {
 }
 
 /**
+ * The recipe a run trained with, in words: `study`, `deconfounded`, or the de-confounded recipe minus the
+ * switches that were off (`deconfounded − balance − jitter`).
+ */
+export function describeRecipe(c: Pick<RunConfig, 'recipe' | 'balance' | 'prep' | 'jitter'>): string {
+  if (c.recipe !== 'deconfounded') return c.recipe;
+  const off = [
+    c.balance === 'none' ? 'balance' : null,
+    c.prep.border === 0 ? 'border' : null,
+    c.prep.normalise ? null : 'normalise',
+    c.jitter ? null : 'jitter',
+  ].filter(Boolean);
+  return ['deconfounded', ...off].join(' − ');
+}
+
+/**
  * A config.json written before several data folders and recipes existed, read as today's RunConfig: one
  * data folder, the study's recipe (what such runs trained with).
  */

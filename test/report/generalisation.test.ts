@@ -21,7 +21,7 @@ test('scoreGroup: accuracy and per-class sensitivity with CIs around them', () =
 test('generalisationSection: a held-out table beside the internal score, and the internal test by source', () => {
   const classes = ['covid', 'viral', 'normal'];
   const main: GeneralisationRun = {
-    id: 'm', model: 'resnet50', task: 'multiclass', classes, holdout: [], held: [],
+    id: 'm', model: 'resnet50', task: 'multiclass', classes, holdout: [], recipe: 'deconfounded', held: [],
     test: [p('x/1', 0, 0), p('x/2', 0, 0), p('y/1', 2, 0), p('y/2', 2, 2)],
     sources: { 'x/1': 'X', 'x/2': 'X', 'y/1': 'Y', 'y/2': 'Y' },
   };
@@ -33,10 +33,10 @@ test('generalisationSection: a held-out table beside the internal score, and the
   const tables = blocks.filter((b) => b.kind === 'table') as { header: string[]; rows: string[][] }[];
   assert.equal(tables.length, 2);
   const [heldRow] = tables[0].rows;
-  assert.equal(heldRow[1], 'Z');
-  assert.equal(heldRow[2], '3 (3)');
-  assert.match(heldRow[4], /^66\.7 /);
-  assert.match(heldRow[5], /^normal 66\.7 /);
+  assert.equal(heldRow[2], 'Z');
+  assert.equal(heldRow[3], '3 (3)');
+  assert.match(heldRow[5], /^66\.7 /);
+  assert.match(heldRow[6], /^normal 66\.7 /);
   assert.deepEqual(tables[1].rows.map((r) => [r[1], r[3].split(' ')[0]]), [['X', '100.0'], ['Y', '50.0']]);
   assert.deepEqual(generalisationSection([{ ...main, sources: {} }], 1000), []);
 });

@@ -6,7 +6,7 @@ import { UsageError } from '../../lib/errors';
 import { readCsv } from '../../lib/io/csv';
 import { Rng } from '../../lib/random';
 import { balanceWeights, MAX_WEIGHT, weightedOrder } from '../../lib/train/balance';
-import { makeRunConfig, recipeSettings, upgradeRunConfig, type RunConfig } from '../../lib/train/config';
+import { describeRecipe, makeRunConfig, recipeSettings, upgradeRunConfig, type RunConfig } from '../../lib/train/config';
 import { readRunFiles, readRunRecord } from '../../lib/train/run-folder';
 import { partitionHoldout, startRun } from '../../lib/train/run';
 import { makeSyntheticDataset, tempDir, tinySource } from './helpers';
@@ -55,6 +55,13 @@ test('upgradeRunConfig: a config.json from before several folders reads as the s
   assert.equal(up.recipe, 'study');
   assert.deepEqual(up.prep, recipeSettings('study').prep);
   assert.equal(upgradeRunConfig(c), c);
+});
+
+test('describeRecipe: the switches that are off, in words', () => {
+  const d = recipeSettings('deconfounded');
+  assert.equal(describeRecipe({ recipe: 'deconfounded', ...d }), 'deconfounded');
+  assert.equal(describeRecipe({ recipe: 'deconfounded', ...d, balance: 'none', jitter: null }), 'deconfounded − balance − jitter');
+  assert.equal(describeRecipe({ recipe: 'study', ...recipeSettings('study') }), 'study');
 });
 
 test('partitionHoldout: names match part of a source; an unknown name is a usage error listing the sources', () => {
