@@ -1,42 +1,64 @@
 /**
  * `cxr predict --run runs/<id> <image>...`: each image's class probabilities under a trained run's model,
- * read through the run's own input pipeline (lib/train/run-model.ts), so the numbers equal `cxr evaluate`'s.
+ * read through the run's own input pipeline (lib/train/run-model.ts), calibrated with the run's temperature
+ * and checked by its out-of-distribution gate — what the `cxr serve` page shows, so the two can be compared.
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { InputFileError } from '../errors';
+import { loadRunOod } from '../eval/ood-run';
+import { mahalanobis2 } from '../eval/ood';
+import { calibrate, runTemperature } from '../eval/run-temperature';
+import { predictedClass } from '../train/tasks';
 import { loadRunModel, predictFile, type ImagePrediction } from '../train/run-model';
+import { runPooledFeatures } from '../eval/ood-run';
+
+interface PredictFlags {
+  run: string;
+  json?: boolean;
+  uncalibrated?: boolean;
+  ood: boolean;
+}
 
 /** Registers `cxr predict`. */
 export function register(program: Command): void {
   program
     .command('predict')
-    .description("Print each image's class probabilities under a trained run's model")
+    .description("Print each image's class probabilities under a trained run's model (calibrated; refused when out of distribution)")
     .requiredOption('--run <dir>', 'run folder (runs/<id>)')
-    .option('--json', 'print JSON')
+    .option('--json', 'one JSON object per line: {"file","label","probabilities","ood","distance"}')
+    .option('--uncalibrated', "the model's own probabilities, without the run's temperature (what cxr evaluate scores)")
+    .option('--no-ood', 'skip the out-of-distribution gate (fitted once per run on first use)')
     .argument('<images...>', 'image files')
-    .action(async (images: string[], opts: { run: string; json?: boolean }) => {
+    .action(async (images: string[], opts: PredictFlags) => {
       const rm = await loadRunModel(path.resolve(opts.run));
-      const results: ImagePrediction[] = [];
       try {
+        const temperature = opts.uncalibrated ? 1 : runTemperature(rm.dir).temperature;
+        const ood = opts.ood ? await loadRunOod(rm, (line) => console.error(`note: ${line}`)) : null;
         // Each image on its own: a bad file is reported (exit code 2) without hiding the others' results.
+        const results: ImagePrediction[] = [];
         for (const image of images) {
-          let r: ImagePrediction;
           try {
-            r = await predictFile(rm, image);
+            results.push(await predictFile(rm, image));
           } catch (err) {
             if (!(err instanceof InputFileError)) throw err;
             console.error(`cxr: error: ${err.message}`);
             process.exitCode = err.exitCode;
-            continue;
-          }
-          results.push(r);
-          if (!opts.json) {
-            const probs = rm.classes.map((c) => `${c} ${r.probabilities[c].toFixed(4)}`).join('  ');
-            console.log(`${r.file}\t${r.predicted}\t${probs}`);
           }
         }
-        if (opts.json) console.log(JSON.stringify(results, null, 2));
+        const features = ood ? await runPooledFeatures(rm, results.map((r) => path.resolve(r.file))) : [];
+        results.forEach((r, i) => {
+          const probs = calibrate(rm.classes.map((c) => r.probabilities[c]), temperature);
+          const probabilities = Object.fromEntries(rm.classes.map((c, k) => [c, probs[k]]));
+          const distance = ood ? mahalanobis2(ood.gate, features[i]) : null;
+          const refused = ood ? distance! > ood.gate.threshold : null;
+          const label = predictedClass(rm.task, probs);
+          if (opts.json) console.log(JSON.stringify({ file: r.file, label, probabilities, ood: refused, distance }));
+          else {
+            const shown = rm.classes.map((c) => `${c} ${probabilities[c].toFixed(4)}`).join('  ');
+            console.log(`${r.file}\t${label}\t${shown}${refused ? '\tOUT OF DISTRIBUTION (not like the training X-rays: no diagnosis)' : ''}`);
+          }
+        });
       } finally {
         rm.dispose();
       }

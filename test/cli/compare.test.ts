@@ -32,9 +32,9 @@ after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Each run's P(covid) of every external image, through `cxr predict` (one image at a time). */
 function covidScores(run: string, files: string[]): number[] {
-  const r = cli(['predict', '--run', run, '--json', ...files]);
+  const r = cli(['predict', '--run', run, '--json', '--uncalibrated', '--no-ood', ...files]);
   assert.equal(r.status, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { probabilities: Record<string, number> }[]).map((p) => p.probabilities.covid);
+  return (r.stdout.trim().split('\n').map((l) => JSON.parse(l)) as { probabilities: Record<string, number> }[]).map((p) => p.probabilities.covid);
 }
 
 test('cxr compare of two binary runs: DeLong, McNemar and accuracy difference on the same images; JSON last', { timeout: 180_000 }, () => {

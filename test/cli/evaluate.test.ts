@@ -55,10 +55,10 @@ test('cxr evaluate scores every image of a folder; --json ends with one JSON obj
 
   // The same model through `cxr predict` (lib/train's own per-image predictor) gives the same accuracy.
   const files = ['covid', 'viral', 'normal'].flatMap((c) => fs.readdirSync(path.join(external, c)).map((f) => path.join(external, c, f)));
-  const p = cli(['predict', '--run', run, '--json', ...files]);
+  const p = cli(['predict', '--run', run, '--json', '--uncalibrated', '--no-ood', ...files]);
   assert.equal(p.status, 0, p.stderr);
-  const preds = JSON.parse(p.stdout) as { file: string; predicted: string }[];
-  const correct = preds.filter((x) => path.basename(path.dirname(x.file)) === x.predicted).length;
+  const preds = p.stdout.trim().split('\n').map((l) => JSON.parse(l)) as { file: string; label: string }[];
+  const correct = preds.filter((x) => path.basename(path.dirname(x.file)) === x.label).length;
   assert.equal(json.accuracy, correct / files.length);
 
   // Without --json: no JSON line.
