@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// TensorFlow 2.21's oneDNN kernels crash (SIGFPE) on some CPUs for 1x1 convolutions; it must be
-// off before the native library loads. A user who sets the variable keeps their choice.
-if (process.env.TF_ENABLE_ONEDNN_OPTS === undefined) process.env.TF_ENABLE_ONEDNN_OPTS = '0';
+// TF_ENABLE_ONEDNN_OPTS is left to the backend selection (lib/backend/onednn.ts), which sets it from a per-machine
+// probe before the native library loads: TensorFlow 2.21's oneDNN kernels crash (SIGFPE) on some CPUs.
 if (process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
 require('tsx/cjs');
 require('../lib/cli/main.ts').main(process.argv).then(

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CxrError, UsageError, describeError } from './errors';
 import { registerNativeGradients } from './backend/native-gradients';
+import { applyOneDnnDecision, oneDnnDecision, type OneDnnDecision } from './backend/onednn';
 import { registerWasmGradients } from './backend/wasm-gradients';
 import { findNativeBackend, type NativeBinding } from './tfjs-internal';
 
@@ -37,6 +38,8 @@ export interface BackendInfo {
   threads?: number;
   /** True when TensorFlow runs ops on a GPU. */
   gpu: boolean;
+  /** Native TensorFlow only: whether its oneDNN kernels are on, and why. */
+  oneDnn?: OneDnnDecision;
   candidates: CandidateInfo[];
 }
 
@@ -63,8 +66,9 @@ export function parseBackendChoice(value: string, source: string): BackendChoice
 
 /**
  * Selects and initialises the backend. Idempotent: later calls return the first call's result whatever their
- * options. Sets TF_ENABLE_ONEDNN_OPTS=0 before native TensorFlow loads unless the user set it (TensorFlow
- * 2.21's oneDNN kernels crash with SIGFPE on 1×1 convolutions on some CPUs).
+ * options. Before native TensorFlow loads, sets TF_ENABLE_ONEDNN_OPTS from the oneDNN decision (backend/onednn.ts:
+ * the user's setting, else CXR_ONEDNN, else a probe cached per machine), since TensorFlow 2.21's oneDNN kernels
+ * crash with SIGFPE on 1×1 convolutions on some CPUs.
  */
 export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   pending ??= select(opts).catch((err) => {
@@ -109,7 +113,7 @@ async function activate(name: BackendChoice): Promise<string | undefined> {
     if (name === 'tensorflow-gpu' || name === 'tensorflow') {
       const problem = nativeProblem(name);
       if (problem) return problem;
-      process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+      applyOneDnnDecision(NATIVE_PACKAGES[name]);
       process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
       // tfjs-node-gpu registers the same 'tensorflow' backend; when it loaded but saw no GPU, reuse it.
       if (!tf.findBackendFactory('tensorflow')) require(NATIVE_PACKAGES[name]);
@@ -123,6 +127,7 @@ async function activate(name: BackendChoice): Promise<string | undefined> {
     if (name === 'tensorflow-gpu' && !nativeBinding()?.isUsingGpuDevice()) return 'TensorFlow sees no GPU';
     return undefined;
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     return describeError(err);
   }
 }
@@ -189,6 +194,7 @@ async function describe(name: BackendChoice, candidates: CandidateInfo[]): Promi
     info.runtimeVersion = binding ? `TensorFlow ${binding.TF_Version}` : undefined;
     info.gpu = binding?.isUsingGpuDevice() ?? false;
     info.threads = Number(process.env.TF_NUM_INTRAOP_THREADS) || os.availableParallelism();
+    info.oneDnn = oneDnnDecision();
   } else if (name === 'wasm') {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');

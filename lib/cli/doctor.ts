@@ -26,6 +26,8 @@ export function formatDoctor(info: BackendInfo, gpus: string[]): string {
     `tfjs:        ${info.tfjsVersion}`,
     `threads:     ${info.threads ?? 'unknown'}`,
     `gpu:         ${info.gpu ? 'in use' : 'not in use'}; NVIDIA GPUs visible: ${gpus.length ? gpus.join(', ') : 'none'}`,
+    ...(info.oneDnn ? [`onednn:      ${info.oneDnn.enabled ? 'on' : 'off'}: ${info.oneDnn.reason}`] : []),
+    ...(info.oneDnn?.cacheFile ? [`             probe cache ${info.oneDnn.cacheFile} (delete it to probe again)`] : []),
     'candidates:',
     ...info.candidates.map((c) => `  ${c.usable ? '+' : '-'} ${c.name.padEnd(15)}${c.reason}`),
   ];
