@@ -3,7 +3,7 @@
  * lung-mask data set; masks are 0/255 and the size of their image.
  */
 export { loadSegmenter, defaultSegmenterDir, type Segmenter, type LoadSegmenterOptions } from './segmenter';
-export { lungBox, applyLungs, cropGrey, type LungsMode, type GreyImage } from './lungs';
+export { lungBox, applyLungs, restrictToLungs, cropGrey, cropPixels, type LungsMode, type GreyImage } from './lungs';
 export { connectedComponents, keepLargestComponents, fillHoles, boundingBox, dice, iou, type Box } from './mask';
 export { trainSegmenter, DEFAULT_SEGMENT_SETTINGS, type SegmentSettings, type SegmentRecord } from './train';
 export { defaultMaskDir, readGrey } from './data';

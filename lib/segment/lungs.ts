@@ -36,35 +36,59 @@ export function lungBox(mask: Uint8Array, width: number, height: number, margin 
 }
 
 /**
+ * Copies the pixels of `box` out of an image with `channels` interleaved values per pixel.
+ * @throws RangeError when the box leaves the image or the data does not match width × height × channels.
+ * @example cropPixels(rgb, w, h, 3, { x: 10, y: 10, width: 100, height: 80 }).data.length // 24000
+ */
+export function cropPixels(data: Uint8Array, width: number, height: number, channels: number, box: Box): GreyImage {
+  if (data.length !== width * height * channels) throw new RangeError(`crop: ${data.length} values for ${width}×${height}×${channels}`);
+  if (box.x < 0 || box.y < 0 || box.width < 1 || box.height < 1 || box.x + box.width > width || box.y + box.height > height) {
+    throw new RangeError(`crop: box ${box.x},${box.y} ${box.width}×${box.height} outside ${width}×${height}`);
+  }
+  const out = new Uint8Array(box.width * box.height * channels);
+  const row = box.width * channels;
+  for (let y = 0; y < box.height; y++) {
+    const from = ((box.y + y) * width + box.x) * channels;
+    out.set(data.subarray(from, from + row), y * row);
+  }
+  return { data: out, width: box.width, height: box.height };
+}
+
+/**
  * Copies the pixels of `box` out of a grey image.
  * @example cropGrey(grey, w, h, { x: 10, y: 10, width: 100, height: 80 }).data.length // 8000
  */
 export function cropGrey(grey: Uint8Array, width: number, height: number, box: Box): GreyImage {
-  if (grey.length !== width * height) throw new RangeError(`cropGrey: ${grey.length} values for ${width}×${height}`);
-  if (box.x < 0 || box.y < 0 || box.width < 1 || box.height < 1 || box.x + box.width > width || box.y + box.height > height) {
-    throw new RangeError(`cropGrey: box ${box.x},${box.y} ${box.width}×${box.height} outside ${width}×${height}`);
-  }
-  const data = new Uint8Array(box.width * box.height);
-  for (let y = 0; y < box.height; y++) {
-    const from = (box.y + y) * width + box.x;
-    data.set(grey.subarray(from, from + box.width), y * box.width);
-  }
-  return { data, width: box.width, height: box.height };
+  return cropPixels(grey, width, height, 1, box);
 }
 
 /**
- * Restricts a grey image to its lungs: `crop` cuts out {@link lungBox} (with `margin`), `mask` keeps the
- * image's size and sets every pixel outside the mask to 0 (`margin` unused).
+ * Restricts an image (`channels` interleaved values per pixel, e.g. 3 for RGB) to its lungs: `crop` cuts out
+ * {@link lungBox} (with `margin`), `mask` keeps the image's size and sets every pixel outside the mask to 0
+ * (`margin` unused).
+ * @param mask the lung mask, width × height (nonzero = lung).
+ * @throws RangeError when the image and the mask do not match width × height.
+ * @example const rgb = restrictToLungs(img.data, img.width, img.height, 3, mask, 'crop', 0.05);
+ */
+export function restrictToLungs(data: Uint8Array, width: number, height: number, channels: number, mask: Uint8Array, mode: LungsMode, margin = 0.05): GreyImage {
+  if (data.length !== width * height * channels || mask.length !== width * height) {
+    throw new RangeError(`applyLungs: image ${data.length} values (${channels} per pixel) and mask ${mask.length} values for ${width}×${height}`);
+  }
+  if (mode === 'crop') return cropPixels(data, width, height, channels, lungBox(mask, width, height, margin));
+  const out = new Uint8Array(data.length);
+  for (let p = 0; p < mask.length; p++) {
+    if (mask[p] === 0) continue;
+    for (let c = 0; c < channels; c++) out[p * channels + c] = data[p * channels + c];
+  }
+  return { data: out, width, height };
+}
+
+/**
+ * Restricts a grey image to its lungs (see {@link restrictToLungs}).
  * @param mask the lung mask, same size as the image (nonzero = lung).
  * @throws RangeError when the image and the mask do not match width × height.
  * @example const { data, width, height } = applyLungs(grey, w, h, mask, 'crop', 0.05);
  */
 export function applyLungs(grey: Uint8Array, width: number, height: number, mask: Uint8Array, mode: LungsMode, margin = 0.05): GreyImage {
-  if (grey.length !== width * height || mask.length !== grey.length) {
-    throw new RangeError(`applyLungs: image ${grey.length} and mask ${mask.length} values for ${width}×${height}`);
-  }
-  if (mode === 'crop') return cropGrey(grey, width, height, lungBox(mask, width, height, margin));
-  const data = new Uint8Array(grey.length);
-  for (let i = 0; i < data.length; i++) if (mask[i] !== 0) data[i] = grey[i];
-  return { data, width, height };
+  return restrictToLungs(grey, width, height, 1, mask, mode, margin);
 }

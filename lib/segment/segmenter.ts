@@ -6,13 +6,15 @@ import { CxrError } from '../errors';
 import { defaultMaskDir, manifestDigest } from './data';
 import { segmentImages } from './infer';
 import type { GreyImage } from './lungs';
-import { hasModel, loadModel } from './store';
+import { hasModel, loadModel, modelId } from './store';
 import { DEFAULT_SEGMENT_SETTINGS, segmenterCacheDir, segmenterKey, trainSegmenter, type SegmentRecord } from './train';
 
 /** A loaded lung segmenter. */
 export interface Segmenter {
   /** The folder it was loaded from. */
   dir: string;
+  /** Identity of its weights (see modelId): cached masks are keyed by it. */
+  id: string;
   /** Its training record (data, split, epochs, validation Dice and IoU), when the folder has one. */
   record: SegmentRecord | null;
   /**
@@ -42,6 +44,7 @@ function wrap(dir: string, model: tf.LayersModel): Segmenter {
   };
   return {
     dir,
+    id: modelId(dir),
     record: readRecord(dir),
     segmentGrey: async (data, width, height) => (await batch([{ data, width, height }]))[0],
     segmentGreyBatch: batch,

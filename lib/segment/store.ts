@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -46,6 +47,23 @@ export async function saveModel(dir: string, model: tf.LayersModel): Promise<voi
 /** True when `dir` holds a saved model. */
 export function hasModel(dir: string): boolean {
   return fs.existsSync(path.join(dir, MODEL, 'model.json'));
+}
+
+/**
+ * The identity of the model saved in `dir`: a hash of its topology and weights, so masks cached under it are
+ * reused exactly while the same model made them, wherever its folder lives.
+ * @throws CxrError when `dir` holds no saved model.
+ * @example modelId('.cache/segment/8c8e0185f559fc97') // 'unet-3f9a…' (16 hex digits)
+ */
+export function modelId(dir: string): string {
+  const folder = path.join(dir, MODEL);
+  try {
+    const h = crypto.createHash('sha256');
+    for (const f of ['model.json', 'weights.bin']) h.update(fs.readFileSync(path.join(folder, f)));
+    return `unet-${h.digest('hex').slice(0, 16)}`;
+  } catch (err) {
+    throw new CxrError(`${folder}: no readable segmentation model (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
 }
 
 /**
