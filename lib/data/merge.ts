@@ -110,6 +110,9 @@ export async function differenceHash(file: string): Promise<Uint8Array> {
   return bits;
 }
 
+/** Difference hashes by file sha256: a study scans the same folders for every run, in one process. */
+const HASHES = new Map<string, Uint8Array | null>();
+
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => b.toString(2).replace(/0/g, '').length);
 
 /** Number of differing bits of two equally long hashes. */
@@ -131,7 +134,9 @@ export async function tieNearDuplicates(ds: Dataset): Promise<number> {
     while (next < ds.samples.length) {
       const i = next++;
       // An image that cannot be decoded is reported by whatever reads its pixels; it just cannot be paired.
-      hashes[i] = await differenceHash(ds.samples[i].path).catch(() => null);
+      const sha = ds.samples[i].sha256;
+      if (!HASHES.has(sha)) HASHES.set(sha, await differenceHash(ds.samples[i].path).catch(() => null));
+      hashes[i] = HASHES.get(sha)!;
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
