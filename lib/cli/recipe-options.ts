@@ -3,6 +3,7 @@
  * user can turn one off, as the ablation does), and held-out sources.
  */
 import type { Command } from 'commander';
+import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
 import { UsageError } from '../errors';
 import { RECIPE_NAMES, recipeSettings, type RecipeName, type RecipeSettings } from '../train/config';
 
@@ -13,6 +14,7 @@ export interface RecipeFlags {
   normalise?: boolean;
   jitter?: boolean;
   holdoutSource?: string[];
+  lungs?: string;
 }
 
 /** What the flags choose: the recipe, the switches that differ from it, the held-out sources. */
@@ -24,7 +26,7 @@ export interface RecipeChoice {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-/** Adds `--recipe`, `--balance`, `--border`, `--no-normalise`, `--no-jitter` and `--holdout-source` to a command. */
+/** Adds `--recipe`, `--balance`, `--border`, `--no-normalise`, `--no-jitter`, `--lungs` and `--holdout-source` to a command. */
 export function addRecipeOptions(cmd: Command): Command {
   return cmd
     .option('--recipe <name>', `training recipe: deconfounded (source-balanced, border crop, format normalisation, X-ray jitter) or study (the published recipe)`, 'deconfounded')
@@ -32,12 +34,13 @@ export function addRecipeOptions(cmd: Command): Command {
     .option('--border <fraction>', "override the recipe's border crop (fraction of each side, e.g. 0.08; 0 for none)")
     .option('--no-normalise', 'do not normalise format (grey, canonical resolution, one JPEG round trip)')
     .option('--no-jitter', 'no X-ray jitter in augmented phases')
+    .option('--lungs <mode>', 'restrict inputs to the lungs (segmented once per image): crop (lung box + 5 % margin) or mask (zero outside the lungs); replaces the border crop unless --border is given')
     .option('--holdout-source <name>', 'hold a source out of training, validation and test, and score it after training (repeatable; matches part of the source name)', collect);
 }
 
 /**
  * Reads the recipe flags.
- * @throws UsageError for an unknown recipe or balance mode or a border outside [0, 0.5)
+ * @throws UsageError for an unknown recipe, balance or lungs mode, or a border outside [0, 0.5)
  */
 export function recipeChoice(flags: RecipeFlags): RecipeChoice {
   if (!(RECIPE_NAMES as readonly string[]).includes(flags.recipe)) {
@@ -57,6 +60,11 @@ export function recipeChoice(flags: RecipeFlags): RecipeChoice {
     prep = { ...prep, border };
   }
   if (flags.normalise === false) prep = { ...prep, normalise: false };
+  if (flags.lungs !== undefined) {
+    if (flags.lungs !== 'crop' && flags.lungs !== 'mask') throw new UsageError(`--lungs must be crop or mask, got '${flags.lungs}'`);
+    // The lung step already removes what the border crop is for (text and markers outside the chest).
+    prep = { ...prep, ...(flags.border === undefined ? { border: 0 } : {}), lungs: { mode: flags.lungs, margin: DEFAULT_LUNG_MARGIN } };
+  }
   if (prep !== base.prep) overrides.prep = prep;
   if (flags.jitter === false) overrides.jitter = null;
   return { recipe, overrides, holdout: flags.holdoutSource ?? [] };

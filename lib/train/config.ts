@@ -41,7 +41,7 @@ export function recipeSettings(recipe: RecipeName): RecipeSettings {
   if (recipe === 'deconfounded') {
     return {
       balance: 'source',
-      prep: { border: DECONFOUNDED_BORDER, normalise: true },
+      prep: { border: DECONFOUNDED_BORDER, normalise: true, lungs: null },
       jitter: { ...XRAY_JITTER, area: [...XRAY_JITTER.area] },
       // No mirror image (the heart is on the left in every real film), no ±36° turn: the jitter rotates ±10°.
       augment: { flip: false, rotation: 0 },
@@ -110,7 +110,7 @@ export interface RunConfig {
   holdout: string[];
   recipe: RecipeName;
   balance: BalanceMode;
-  /** Border crop and format normalisation before enhancement. */
+  /** Lung restriction (`prep.lungs`, null: none), border crop and format normalisation before enhancement. */
   prep: InputPrep;
   /** X-ray jitter in augmented phases (with `augment`); null: none. */
   jitter: JitterConfig | null;
@@ -290,22 +290,23 @@ function withViews(phases: PhaseConfig[], profile: ProfileName): PhaseConfig[] {
  * switches that were off (`deconfounded − balance − jitter`).
  */
 export function describeRecipe(c: Pick<RunConfig, 'recipe' | 'balance' | 'prep' | 'jitter'>): string {
-  if (c.recipe !== 'deconfounded') return c.recipe;
+  if (c.recipe !== 'deconfounded') return c.recipe + (c.prep.lungs ? ` + lungs ${c.prep.lungs.mode}` : '');
   const off = [
     c.balance === 'none' ? 'balance' : null,
     c.prep.border === 0 ? 'border' : null,
     c.prep.normalise ? null : 'normalise',
     c.jitter ? null : 'jitter',
   ].filter(Boolean);
-  return ['deconfounded', ...off].join(' − ');
+  const lungs = c.prep.lungs ? ` + lungs ${c.prep.lungs.mode}` : '';
+  return ['deconfounded', ...off].join(' − ') + lungs;
 }
 
 /**
  * A config.json written before several data folders and recipes existed, read as today's RunConfig: one
- * data folder, the study's recipe (what such runs trained with).
+ * data folder, the study's recipe (what such runs trained with); one written before the lung step has none.
  */
 export function upgradeRunConfig(raw: RunConfig & { dataDir?: string }): RunConfig {
-  if (raw.data) return raw;
+  if (raw.data) return raw.prep.lungs === undefined ? { ...raw, prep: { ...raw.prep, lungs: null } } : raw;
   const { dataDir, ...rest } = raw;
   const study = recipeSettings('study');
   return { ...rest, data: dataDir ? [dataDir] : [], classMap: {}, holdout: [], recipe: 'study', balance: study.balance, prep: study.prep, jitter: study.jitter };
@@ -319,6 +320,10 @@ export function validateRunConfig(c: RunConfig): void {
   if (c.phases.length === 0) throw new UsageError('a run needs at least one phase');
   if (c.data.length === 0) throw new UsageError('a run needs at least one data folder');
   if (!(c.prep.border >= 0 && c.prep.border < 0.5)) throw new UsageError(`border crop must be in [0, 0.5), got ${c.prep.border}`);
+  const lungs = c.prep.lungs;
+  if (lungs && (!['crop', 'mask'].includes(lungs.mode) || !(lungs.margin >= 0 && lungs.margin <= 1))) {
+    throw new UsageError(`lungs must be crop or mask with a margin in [0, 1], got ${lungs.mode} ${lungs.margin}`);
+  }
   c.phases.forEach((p, i) => {
     const name = `phase ${i + 1}`;
     if (!Number.isInteger(p.epochs) || p.epochs < 0) throw new UsageError(`${name}: epochs must be a non-negative integer`);

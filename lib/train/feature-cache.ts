@@ -19,6 +19,8 @@ export interface FeatureKey {
   cut: string;
   /** Border crop and format normalisation, when any (see InputPrep). */
   prep?: string;
+  /** Lung restriction and the segmenter whose masks it used, when set (e.g. `crop0.05@unet-…`). */
+  lungs?: string;
   /** For augmented views: the augmentation settings and the seed the views are drawn from. */
   views?: { seed: number; flip: boolean; rotation: number; jitter?: object };
 }

@@ -32,8 +32,10 @@ export interface ImageSettings {
   fit: 'stretch' | 'pad';
   enhance: EnhanceOptions | null;
   preprocess: PreprocessMode;
-  /** Border crop and format normalisation before enhancement (absent: none). */
+  /** Lung restriction, border crop and format normalisation before enhancement (absent: none). */
   prep?: InputPrep;
+  /** Image path → cached lung mask, when `prep.lungs` is set (see lib/segment/mask-cache.ts). */
+  lungMasks?: ReadonlyMap<string, string>;
 }
 
 export function disposeBatch(b: Batch): void {
@@ -108,7 +110,7 @@ export function viewAugment(seed: number, sha256: string, k: number, cfg: Augmen
 
 /** The input pipeline's options for these image settings. */
 export function pipelineOptions(images: ImageSettings, batchSize: number) {
-  return { batchSize, inputSize: images.inputSize, fit: images.fit, enhance: images.enhance, prep: images.prep };
+  return { batchSize, inputSize: images.inputSize, fit: images.fit, enhance: images.enhance, prep: images.prep, lungMasks: images.lungMasks };
 }
 
 /** One request for cached features: which store, which prefix computes it, for which examples (and views). */

@@ -32,6 +32,8 @@ export interface RunRecord {
     versions: Record<string, string>;
     backend: Pick<BackendInfo, 'name' | 'tfBackend' | 'tfjsVersion' | 'runtimeVersion' | 'threads' | 'gpu'>;
     weightsId: string;
+    /** The lung segmenter whose cached masks the run's inputs used (runs with `prep.lungs` only). */
+    segmenter?: { id: string; dir: string };
     /** Per phase: how the frozen part ran and where its features are cached. */
     phases: { trainAfter: string | null; frozen: string; views: number; augment: boolean; featureCache: string | null; trainableParams: number }[];
     /** Each resume, with the backend it ran on. */

@@ -7,12 +7,15 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ImagePool } from '../data/input/image-pool';
+import { lungMaskView } from '../data/input/images';
 import { imageBatches, type ImageBatch } from '../data/input/pipeline';
 import { compileInference, type InferenceModel } from '../graph/inference';
 import { loadModel } from '../models/io';
 import { preprocessInput } from '../models/preprocess';
+import type { MaskSource } from '../segment/mask-cache';
 import type { RunConfig } from './config';
 import './head'; // registers SeededDropout for loading
+import { masksOfFiles, runMaskSource } from './lung-masks';
 import { readRunRecord, runModelDir } from './run-folder';
 import { predictedClass, taskSpec, type TaskSpec } from './tasks';
 
@@ -26,6 +29,8 @@ export interface RunModel {
   model: tf.LayersModel;
   /** `model` compiled for inference (a TensorFlow graph session on the native backend). */
   inference: InferenceModel;
+  /** The segmenter whose masks restrict the run's inputs to the lungs (null or absent when the run does not). */
+  lungs?: MaskSource | null;
   dispose(): void;
 }
 
@@ -37,17 +42,20 @@ export interface RunModel {
  * try { console.log(await predictFile(rm, 'x.png')); } finally { rm.dispose(); }
  */
 export async function loadRunModel(dir: string): Promise<RunModel> {
-  const { config } = readRunRecord(dir);
+  const record = readRunRecord(dir);
+  const { config } = record;
   const modelDir = runModelDir(dir);
   await initBackend({ quiet: true });
   const model = await loadModel(modelDir);
   const task = taskSpec(config.task);
   const inference = compileInference(model);
+  const lungs = await runMaskSource(record, dir);
   return {
-    dir, config, task, classes: [...task.classes], model, inference,
+    dir, config, task, classes: [...task.classes], model, inference, lungs,
     dispose: () => {
       inference.dispose();
       model.dispose();
+      lungs?.dispose();
     },
   };
 }
@@ -65,15 +73,27 @@ export interface BatchOptions {
  * @throws InputFileError naming the first image that cannot be read.
  */
 export async function* runImageBatches(rm: RunModel, paths: readonly string[], opts: BatchOptions = {}): AsyncGenerator<ImageBatch> {
+  // The run's own lung masks (made now for images it has not seen), before any worker reads an image.
+  const lungMasks = rm.lungs ? await masksOfFiles(paths, rm.lungs) : undefined;
   const pool = new ImagePool(opts.workers ?? rm.config.workers);
   try {
     const items = paths.map((p) => ({ path: p, augment: null }));
-    // The run's own input steps (border crop, format normalisation), so every use of its model sees what training saw.
+    // The run's own input steps (lungs, border crop, format normalisation), so every use of its model sees what training saw.
     const { inputSize, fit, enhance, prep } = rm.config;
-    yield* imageBatches(items, pool, { batchSize: opts.batchSize ?? 16, inputSize, fit, enhance, prep });
+    yield* imageBatches(items, pool, { batchSize: opts.batchSize ?? 16, inputSize, fit, enhance, prep, lungMasks });
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * A lung mask (a cached mask file of the image at `file`) on the run's view of that image: `inputSize²`, 0/255,
+ * through the same lung crop, border crop and resize as the run's input (see lungMaskView).
+ * @throws InputFileError naming the image or the mask file when either cannot be read.
+ */
+export function runLungMaskView(rm: RunModel, file: string, maskFile: string): Promise<Uint8Array> {
+  const { inputSize, fit, enhance, prep } = rm.config;
+  return lungMaskView({ path: file, inputSize, fit, enhance, augment: null, prep }, maskFile);
 }
 
 /** The network input for `n` images of RGB 0–255 values (the run's preprocessing applied). */

@@ -70,6 +70,7 @@ export class RunPlan {
         enhance: c.enhance ? enhanceKey(c.enhance) : 'none', cut: phase.cfg.trainAfter!,
         // Only when set, so the caches of runs without them keep their keys.
         ...(c.prep.border > 0 || c.prep.normalise ? { prep: `border${c.prep.border}${c.prep.normalise ? '-normalised' : ''}` } : {}),
+        ...(c.prep.lungs ? { lungs: `${c.prep.lungs.mode}${c.prep.lungs.margin}@${this.record.runtime.segmenter?.id ?? 'none'}` } : {}),
         ...(views ? { views: { seed: c.seed, flip: c.augment.flip, rotation: c.augment.rotation, ...(c.jitter ? { jitter: c.jitter } : {}) } } : {}),
       };
       store = new FeatureStore(key, phase.cut.boundary);

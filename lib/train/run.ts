@@ -26,6 +26,7 @@ import { attachHead } from './head';
 import { balanceWeights, weightedOrder } from './balance';
 import { cachedBatches, drawViewAugment, ensureFeatures, streamBatches, type Batch, type Example, type FeatureRequest } from './phase-data';
 import * as folder from './run-folder';
+import { runLungMasks } from './lung-masks';
 import { examplesOf, RunPlan, type PlannedPhase } from './run-plan';
 import { RunProgress } from './run-progress';
 import { predictedClass, taskLabel, taskSpec } from './tasks';
@@ -41,6 +42,8 @@ export interface TrainRunOptions {
   id?: string;
   /** Told the run folder as soon as it exists (e.g. to print how to resume after Ctrl-C). */
   onRunDir?: (dir: string) => void;
+  /** Lung segmenter folder for a new run with `prep.lungs` (default: the cached default segmenter). */
+  segmenterDir?: string;
 }
 
 export interface RunResult {
@@ -155,6 +158,10 @@ export async function buildRunModel(config: RunConfig, source: BackboneSource): 
 /** Trains from wherever the run folder's checkpoint left off to the finished run. */
 async function execute(dir: string, record: folder.RunRecord, split: Split, heldOut: Sample[], source: BackboneSource, opts: TrainRunOptions): Promise<RunResult> {
   const plan = new RunPlan(record, split, await buildRunModel(record.config, source));
+  if (record.config.prep.lungs) {
+    // Before the feature caches are named: their keys hold the segmenter the masks came from.
+    plan.images.lungMasks = await runLungMasks(record, [...split.train, ...split.val, ...split.test, ...heldOut], { segmenterDir: opts.segmenterDir, quiet: opts.quiet });
+  }
   const progress = RunProgress.restore(dir, plan);
   // Rewritten from the checkpoint, so epochs after it (lost by a kill) do not linger.
   folder.writeHistory(dir, progress.state.history);

@@ -27,6 +27,8 @@ export interface PipelineOptions {
   enhance: EnhanceOptions | null;
   /** Border crop and format normalisation (absent: none). */
   prep?: InputPrep;
+  /** Image path → its cached lung mask, for `prep.lungs` (made beforehand by lib/segment/mask-cache.ts). */
+  lungMasks?: ReadonlyMap<string, string>;
   /** Batches prepared ahead of the one being consumed (memory: about (prefetch + 1) batches). */
   prefetch?: number;
 }
@@ -43,7 +45,10 @@ export async function* imageBatches(items: readonly FeedItem[], pool: ImagePool,
   const start = (b: number): Promise<ImageBatch> => {
     const slice = items.slice(b * batchSize, (b + 1) * batchSize);
     const loads = slice.map((item) =>
-      pool.load({ path: item.path, inputSize, fit: opts.fit, enhance: opts.enhance, augment: item.augment, prep: opts.prep, jitter: item.jitter }),
+      pool.load({
+        path: item.path, inputSize, fit: opts.fit, enhance: opts.enhance, augment: item.augment, prep: opts.prep, jitter: item.jitter,
+        lungMask: opts.lungMasks?.get(item.path),
+      }),
     );
     return Promise.all(loads).then((images) => {
       const x = new Float32Array(slice.length * pixels * 3);
