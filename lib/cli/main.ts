@@ -22,6 +22,7 @@ const COMMANDS: Register[] = [
   require('./study').register,
   require('./segment').register,
   require('./dicom').register,
+  require('./serve').register,
 ];
 
 /** The `cxr` command with every subcommand registered (parse with `parseAsync`). */

@@ -1,0 +1,105 @@
+/**
+ * The run's model in the browser: TF.js on the best backend this browser offers, the pooled features and class
+ * probabilities in one pass, the run's temperature, its out-of-distribution gate (lib/eval/ood.ts on the
+ * served ood.json/ood.f32) and Grad-CAM (lib/eval/gradcam.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { logitsFromProbs, softmax } from '../../eval/calibration';
+import { gradCamMaps, gradCamModel } from '../../eval/gradcam';
+import { mahalanobis2, type OodGate } from '../../eval/ood';
+import { preprocessInput } from '../../models/preprocess';
+// Custom layers of saved models (registered when loaded).
+import '../../models/layers';
+import '../../models/layers-bn';
+import type { PreprocessMode } from '../../models/types';
+import { HEAD_POOL_LAYER } from '../../train/head';
+import { predictedClass, taskSpec, type TaskSpec } from '../../train/tasks';
+import type { InputSettings } from './input';
+
+/** What /run.json says about the run. */
+export interface RunInfo extends InputSettings {
+  id: string;
+  model: string;
+  task: 'binary' | 'multiclass';
+  classes: string[];
+  temperature: number;
+  preprocess: PreprocessMode;
+  gradCamLayer: string;
+  ood: { threshold: number; quantile: number; dim: number; train: number; val: number; test: { n: number; refused: number } };
+}
+
+/** Backends in order of preference; webgpu only where its package is bundled (it is not: see README). */
+export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+/** Picks the first backend of {@link BACKEND_ORDER} that initialises here. */
+export async function selectBackend(): Promise<string> {
+  setWasmPaths('/wasm/');
+  for (const name of BACKEND_ORDER) {
+    if (!tf.findBackendFactory(name)) continue;
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // not available in this browser: try the next one
+    }
+  }
+  throw new Error('no TensorFlow.js backend works in this browser');
+}
+
+/** A loaded run: model, its pooled-feature output, the gate. */
+export interface Classifier {
+  info: RunInfo;
+  task: TaskSpec;
+  backend: string;
+  classify(x: Float32Array): Promise<Classification>;
+}
+
+export interface Classification {
+  label: string;
+  /** Calibrated, in the task's class order. */
+  probabilities: number[];
+  ood: boolean;
+  distance: number;
+  /** Grad-CAM of the predicted class on the feature map's grid, 0–1. */
+  cam: { map: Float32Array; width: number; height: number };
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${r.statusText}`);
+  return r;
+}
+
+/** Loads the run served by `cxr serve`. */
+export async function loadClassifier(): Promise<Classifier> {
+  const backend = await selectBackend();
+  const info = (await (await fetchOk('/run.json')).json()) as RunInfo;
+  const model = await tf.loadLayersModel('/model/model.json');
+  const pool = model.getLayer(HEAD_POOL_LAYER);
+  const both = tf.model({ inputs: model.inputs, outputs: [pool.output as tf.SymbolicTensor, model.outputs[0]] });
+  const oodFile = (await (await fetchOk('/ood.json')).json()) as { dim: number; mean: number[]; threshold: number; quantile: number; shrinkage: number };
+  const precision = new Float32Array(await (await fetchOk('/ood.f32')).arrayBuffer());
+  const gate: OodGate = { dim: oodFile.dim, mean: Float64Array.from(oodFile.mean), precision, threshold: oodFile.threshold, quantile: oodFile.quantile, shrinkage: oodFile.shrinkage };
+  const gc = gradCamModel(model, info.gradCamLayer);
+  const task = taskSpec(info.task);
+  const size = info.inputSize;
+  return {
+    info, task, backend,
+    async classify(pixels) {
+      const x = tf.tidy(() => preprocessInput(tf.tensor4d(pixels, [1, size, size, 3]), info.preprocess));
+      const [feat, out] = both.predict(x) as tf.Tensor[];
+      const features = (await feat.data()) as Float32Array;
+      const raw = task.probabilities((await out.data()) as Float32Array);
+      tf.dispose([feat, out]);
+      const probabilities = softmax(logitsFromProbs(raw), info.temperature);
+      const label = predictedClass(task, probabilities);
+      const maps = gradCamMaps(gc, x, [task.classes.indexOf(label)]);
+      x.dispose();
+      const distance = mahalanobis2(gate, features);
+      return { label, probabilities, ood: distance > gate.threshold, distance, cam: { map: maps.maps[0], width: maps.width, height: maps.height } };
+    },
+  };
+}
