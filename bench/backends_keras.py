@@ -1,7 +1,8 @@
 """Reference for bench/backends.ts: Keras ResNet50 (weights=None, average pooling) with a 1000-way softmax Dense on
 TensorFlow CPU, batch of random 224x224 images: inference and Adam training steps. The backbone is called with
 training=False, as in the study's fine-tuning and in the TF.js model benchmarked against it (BatchNorm keeps its
-moving statistics; gamma and beta still train). Prints one JSON line. Run with TF_ENABLE_ONEDNN_OPTS=0."""
+moving statistics; gamma and beta still train). Prints one JSON line. oneDNN as TF_ENABLE_ONEDNN_OPTS says: the
+benchmark runs this script once with it off and once on."""
 import json
 import sys
 import time

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     ({ rate: ours[name], engine: engines[name] } = await oursImgPerSec(name, runs));
     const r = spawnSync(python, [path.join(PROJECT_ROOT, 'bench', 'keras_models.py'), name, String(BATCH), String(runs)], {
       encoding: 'utf8',
-      env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0', TF_CPP_MIN_LOG_LEVEL: '2' },
+      env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: info.oneDnn?.enabled ? '1' : '0', TF_CPP_MIN_LOG_LEVEL: '2' },
     });
     if (r.status !== 0) throw new Error(`keras_models.py ${name} failed:\n${r.stderr.slice(-2000)}`);
     keras[name] = (JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>)[name];

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     const ours = (BATCH * runs) / ((performance.now() - t) / 1000);
     const k = spawnSync(python, [path.join(PROJECT_ROOT, 'bench', 'segment_keras.py'), String(size), channels.join(','), String(BATCH), String(runs)], {
       encoding: 'utf8',
-      env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0', TF_CPP_MIN_LOG_LEVEL: '2' },
+      env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: info.oneDnn?.enabled ? '1' : '0', TF_CPP_MIN_LOG_LEVEL: '2' },
     });
     if (k.status !== 0) throw new Error(`segment_keras.py failed:\n${k.stderr.slice(-2000)}`);
     const keras = (JSON.parse(k.stdout.trim().split('\n').pop()!) as { keras: number }).keras;
