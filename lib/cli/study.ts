@@ -20,6 +20,7 @@ import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
 import { makeRunConfig, PROFILE_NAMES, recipeSettings, type ProfileName, type RecipeName, type RecipeSettings, type RunConfig } from '../train/config';
 import { resumeRun, startRun } from '../train/run';
+import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
 import { addDataOptions, dataChoice, scanForCli, type DataChoice, type DataFlags } from './data-options';
 import { addRecipeOptions, recipeChoice, type RecipeChoice, type RecipeFlags } from './recipe-options';
 
@@ -148,13 +149,18 @@ export interface AblationVariant {
   overrides: Partial<RecipeSettings>;
 }
 
-/** The ablation: each switch of the de-confounded recipe off on its own, and the study's recipe (same data and class map). */
+/**
+ * The ablation: each switch of the de-confounded recipe off on its own, the study's recipe (same data and class
+ * map), and the recipe with the lungs cropped instead of the border.
+ */
 export const ABLATION: readonly AblationVariant[] = [
   { name: 'no-balance', recipe: 'deconfounded', overrides: { balance: 'none' } },
   { name: 'no-border', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, border: 0 } } },
   { name: 'no-normalise', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, normalise: false } } },
   { name: 'no-jitter', recipe: 'deconfounded', overrides: { jitter: null } },
   { name: 'study-recipe', recipe: 'study', overrides: {} },
+  // Not a switch of the default: what restricting the input to the lungs adds (replaces the border crop).
+  { name: 'lungs-crop', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, border: 0, lungs: { mode: 'crop', margin: DEFAULT_LUNG_MARGIN } } } },
 ];
 
 /**
