@@ -100,6 +100,8 @@ async function normalise(img: RgbImage, side: number): Promise<RgbImage> {
  */
 export async function prepareInput(img: RgbImage, s: InputSettings): Promise<PreparedInput> {
   if (s.fit !== 'stretch') throw new Error(`the page resizes by stretching only; this run uses fit '${s.fit}'`);
+  // The lung segmenter's masks are made by `cxr predict` on the server side; the page has no segmenter yet.
+  if (s.prep.lungs) throw new Error('this run restricts images to the lungs (lung segmentation), which the page does not do yet: use cxr predict');
   const size = s.inputSize;
   let work = img;
   if (s.prep.border > 0) work = cropBorder(work, s.prep.border);
