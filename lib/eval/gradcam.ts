@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getBackbone } from '../models/registry';
 import { cutModel } from '../models/cut';
 import { HEAD_POOL_LAYER } from '../train/head';
-import { modelInput, runImageBatches, type RunModel } from '../train/run-model';
+import { modelInput, runImageBatches, runLungMaskView, type RunModel } from '../train/run-model';
 import type { ImageSample } from './evaluate';
 import { argmax, type Prediction } from './types';
 import { taskLabelIndex } from '../data/labels';
@@ -199,6 +199,23 @@ export function massInBox(map: Float32Array, width: number, height: number, box:
   return total > 0 ? inside / total : NaN;
 }
 
+/**
+ * Share of a map's total mass on the pixels a mask marks (nonzero), the map and the mask the same size: the
+ * fraction of a Grad-CAM's attention that lies inside the lungs. NaN for an all-zero map.
+ * @throws RangeError when the map and the mask differ in length.
+ * @example lungMassFraction(item.heat, await runLungMaskView(rm, file, maskFile)) // 0.83
+ */
+export function lungMassFraction(map: Float32Array, mask: Uint8Array): number {
+  if (map.length !== mask.length) throw new RangeError(`lungMassFraction: map has ${map.length} values, mask ${mask.length}`);
+  let inside = 0;
+  let total = 0;
+  for (let i = 0; i < map.length; i++) {
+    total += map[i];
+    if (mask[i] !== 0) inside += map[i];
+  }
+  return total > 0 ? inside / total : NaN;
+}
+
 /** One explained image. */
 export interface GradCamItem {
   file: string;
@@ -215,6 +232,8 @@ export interface GradCamItem {
   /** `heat` over `image` (RGB). */
   overlay: Uint8Array;
   size: number;
+  /** Share of `heat` inside the image's lungs (with `lungMasks`; NaN for an all-zero map). */
+  lungMass?: number;
 }
 
 /** Options of {@link gradCamImages}. */
@@ -226,6 +245,8 @@ export interface GradCamOptions {
   alpha?: number;
   batchSize?: number;
   workers?: number;
+  /** Image path → cached lung mask (lib/segment/mask-cache.ts): scores each map's mass inside the lungs. */
+  lungMasks?: ReadonlyMap<string, string>;
 }
 
 /** The Grad-CAM layer of a run's model (the backbone spec's `lastConvLayer` when the backbone is registered). */
@@ -257,6 +278,9 @@ export async function gradCamImages(rm: RunModel, samples: readonly ImageSample[
     for (let i = 0; i < batch.n; i++) {
       const image = Uint8Array.from(batch.x.subarray(i * size * size * 3, (i + 1) * size * size * 3), (v) => Math.max(0, Math.min(255, Math.round(v))));
       const heat = upsampleMap(maps.maps[i], maps.width, maps.height, size, size);
+      const sample = samples[batch.offset + i];
+      const maskFile = opts.lungMasks?.get(sample.path);
+      const lungMass = maskFile ? lungMassFraction(heat, await runLungMaskView(rm, sample.path, maskFile)) : undefined;
       items.push({
         file: samples[batch.offset + i].file,
         label: labels[i],
@@ -267,6 +291,7 @@ export async function gradCamImages(rm: RunModel, samples: readonly ImageSample[
         heat,
         overlay: overlayHeatmap(image, size, size, 3, heat, { alpha: opts.alpha }),
         size,
+        ...(lungMass !== undefined ? { lungMass } : {}),
       });
     }
   }

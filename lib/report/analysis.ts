@@ -10,11 +10,14 @@ import * as path from 'node:path';
 import { isLabel } from '../data/labels';
 import type { ImageSample } from '../eval/evaluate';
 import { gradCamImages, massInBox, runGradCamLayer, selectExamples } from '../eval/gradcam';
+import { lungAttention, type LungAttention } from '../eval/lung-attention';
 import { BORDER_FRACTION, LUNG_BOX, occlusionTest, standardVariants, type Box, type Fill } from '../eval/occlusion';
-import { readRunFiles, type RunFiles } from '../train/run-folder';
+import { readRunFiles, readRunRecord, type RunFiles } from '../train/run-folder';
 import { loadRunModel } from '../train/run-model';
 import type { Estimate } from '../eval/types';
-import { InputFileError } from '../errors';
+import { CxrError, InputFileError } from '../errors';
+import { cachedMaskSource, ensureLungMasks, fileSha256 } from '../segment/mask-cache';
+import type { RunModel } from '../train/run-model';
 import { writeDirAtomic } from '../io/atomic';
 import { encodePng } from '../plots/images';
 
@@ -54,6 +57,8 @@ export interface RunAnalysis {
     lungBoxArea: number;
     n: number;
     examples: GradCamExample[];
+    /** Share of each map inside the image's segmented lungs (absent in analyses stored before it was measured). */
+    lungs?: { segmenter: string; attention: LungAttention | null } | { unavailable: string };
   };
 }
 
@@ -83,7 +88,10 @@ function hashFiles(files: readonly string[], extra: string): string {
 function analysisKey(dir: string, opts: AnalysisOptions): string {
   const modelDir = path.join(dir, 'model');
   const modelFiles = fs.readdirSync(modelDir).sort().map((f) => path.join(modelDir, f));
-  const settings = JSON.stringify({ FORMAT, resamples: opts.resamples ?? 2000, heat: opts.heatImages ?? 60, per: opts.examplesPerGroup ?? 2, LUNG_BOX, BORDER_FRACTION });
+  const record = readRunRecord(dir);
+  // A segmenter cached (or replaced) since the analysis was stored changes its lung scores.
+  const segmenter = record.runtime.segmenter?.id ?? cachedMaskSource()?.id ?? null;
+  const settings = JSON.stringify({ FORMAT, resamples: opts.resamples ?? 2000, heat: opts.heatImages ?? 60, per: opts.examplesPerGroup ?? 2, LUNG_BOX, BORDER_FRACTION, segmenter });
   return hashFiles([...modelFiles, path.join(dir, 'predictions.csv'), path.join(dir, 'split.csv')], settings);
 }
 
@@ -152,7 +160,8 @@ export async function runAnalysis(dir: string, opts: AnalysisOptions = {}): Prom
     const heatSet = stratified(samples, opts.heatImages ?? 60);
     const wanted = [...new Map([...chosen.map((c) => byFile.get(c.file)!), ...heatSet].map((s) => [s.file, s])).values()];
     log(`analysis: ${path.basename(dir)}: Grad-CAM of ${wanted.length} test images`);
-    const items = await gradCamImages(rm, wanted);
+    const lungMasks = await heatLungMasks(rm, heatSet);
+    const items = await gradCamImages(rm, wanted, 'masks' in lungMasks ? { lungMasks: lungMasks.masks } : {});
     const heatFiles = new Set(heatSet.map((s) => s.file));
     const masses = items.filter((it) => heatFiles.has(it.file)).map((it) => massInBox(it.heat, it.size, it.size, LUNG_BOX)).filter(Number.isFinite);
     const itemByFile = new Map(items.map((it) => [it.file, it]));
@@ -174,6 +183,15 @@ export async function runAnalysis(dir: string, opts: AnalysisOptions = {}): Prom
         lungBoxArea: (LUNG_BOX.right - LUNG_BOX.left) * (LUNG_BOX.bottom - LUNG_BOX.top),
         n: masses.length,
         examples,
+        lungs: 'masks' in lungMasks
+          ? {
+            segmenter: lungMasks.segmenter,
+            attention: lungAttention(
+              items.filter((it) => heatFiles.has(it.file)).map((it) => ({ label: it.label, patientId: byFile.get(it.file)!.patientId, fraction: it.lungMass ?? NaN })),
+              run.classes, { resamples: opts.resamples ?? 2000, seed: 0 },
+            ),
+          }
+          : lungMasks,
       },
     };
     await writeDirAtomic(path.join(dir, 'analysis'), (tmp) => {
@@ -184,6 +202,25 @@ export async function runAnalysis(dir: string, opts: AnalysisOptions = {}): Prom
     return analysis;
   } finally {
     rm.dispose();
+  }
+}
+
+/**
+ * Lung masks of the images whose Grad-CAM is scored: the run's own segmenter's when it trained on lungs, else
+ * the default segmenter's when one is cached. The report never trains a segmenter (minutes): it says so instead.
+ */
+async function heatLungMasks(rm: RunModel, samples: readonly ImageSample[]): Promise<{ segmenter: string; masks: Map<string, string> } | { unavailable: string }> {
+  const own = rm.lungs ?? null;
+  const source = own ?? cachedMaskSource();
+  if (!source) return { unavailable: 'no lung segmenter is cached (`cxr segment train` makes one); the report does not train one' };
+  try {
+    const masks = await ensureLungMasks(samples.map((s) => ({ path: s.path, sha256: fileSha256(s.path) })), source, { quiet: true });
+    return { segmenter: source.id, masks };
+  } catch (err) {
+    if (err instanceof CxrError) return { unavailable: err.message };
+    throw err;
+  } finally {
+    if (!own) source.dispose();
   }
 }
 
