@@ -1,12 +1,15 @@
-// ResNet-50 (224x224, batch 8): inference and one Adam training step on each available TensorFlow.js backend,
-// and Keras ResNet50(weights=None) on TensorFlow CPU in the same run. Prints img/s for each; the last line is
-// `ratio <tfjs-node training img/s / Keras training img/s>`, where tfjs-node training is what `cxr train` runs on
-// that backend: the training step as one TensorFlow graph (lib/graph/train-step.ts). TF.js's eager
-// trainOnBatch is printed too.
+// ResNet-50 (224x224, batch 8): inference and one Adam training step on each available TensorFlow.js backend, and
+// the references in the same run: Keras on TensorFlow CPU with oneDNN off and on (each in its own process: oneDNN
+// may crash on this CPU, and then the row says so), and PyTorch CPU (train mode, and with batch norm frozen as ours
+// runs; OpenMP threads spinning and waiting passively). Ours is what `cxr predict` and `cxr train` run on the native backend: the graph session
+// (lib/graph/inference.ts) and the training step as one TensorFlow graph (lib/graph/train-step.ts), with oneDNN as
+// the per-machine decision says (lib/backend/onednn.ts). TF.js's eager predict and trainOnBatch are printed too.
+// The last two lines: `inference ratio <ours / best reference>` and `ratio <ours training / best reference training>`.
 //   npm run bench:backends [-- --iters N] [--backends tensorflow,wasm,cpu]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { applyOneDnnDecision } from '../lib/backend/onednn';
 import { PROJECT_ROOT, projectPython } from '../lib/paths';
 import type * as TF from '@tensorflow/tfjs';
 import type { BackendChoice } from '../lib/backend';
@@ -94,21 +97,64 @@ function runWorker(name: BackendChoice): Rates {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--worker', name], {
     cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' }, maxBuffer: 1 << 24,
   });
+  if (r.signal) return { backend: name, note: `crashed (${r.signal})` };
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !line.startsWith('{')) return { backend: name, note: `failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}` };
   return JSON.parse(line) as Rates;
 }
 
-function keras(): Rates & { threads?: string } {
+/** A reference's rates, or why there are none. */
+interface Reference {
+  name: string;
+  inference?: number;
+  training?: number;
+  note?: string;
+}
+
+/** Runs a Python reference script of bench/ with `env` added; its last stdout line is JSON. */
+function python(script: string, env: NodeJS.ProcessEnv): { json?: Record<string, unknown>; note?: string } {
   const py = projectPython();
-  if (!fs.existsSync(py)) return { backend: 'keras', note: `no ${py} (npm run setup)` };
-  const r = spawnSync(py, [path.join(PROJECT_ROOT, 'bench', 'backends_keras.py'), String(BATCH), String(iters), String(iters)], {
-    encoding: 'utf8', env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS ?? '0', TF_CPP_MIN_LOG_LEVEL: '2' },
+  if (!fs.existsSync(py)) return { note: `no ${py} (npm run setup)` };
+  const r = spawnSync(py, [path.join(PROJECT_ROOT, 'bench', script), String(BATCH), String(iters), String(iters)], {
+    encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...env }, maxBuffer: 1 << 24,
   });
+  if (r.signal) return { note: `crashed (${r.signal})` };
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0 || !line.startsWith('{')) return { backend: 'keras', note: `failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}` };
-  const k = JSON.parse(line);
-  return { backend: `keras (TensorFlow ${k.tensorflow})`, inference: k.inference, training: k.training, threads: `intra ${k.intra_op_threads}, inter ${k.inter_op_threads} (0 = all cores)` };
+  if (r.status !== 0 || !line.startsWith('{')) return { note: `failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}` };
+  return { json: JSON.parse(line) as Record<string, unknown> };
+}
+
+function keras(oneDnn: boolean): Reference {
+  const name = `keras, oneDNN ${oneDnn ? 'on' : 'off'}`;
+  const { json: k, note } = python('backends_keras.py', { TF_ENABLE_ONEDNN_OPTS: oneDnn ? '1' : '0' });
+  if (!k) return { name, note };
+  return { name: `${name} (TF ${k.tensorflow})`, inference: k.inference as number, training: k.training as number, note: `threads intra ${k.intra_op_threads}, inter ${k.inter_op_threads} (0 = all cores)` };
+}
+
+/**
+ * PyTorch with OpenMP's default (spinning) wait and with passive waiting: on a shared 2-core machine the spinning
+ * threads lose several-fold to other load, so both run and the best counts.
+ */
+function torch(): Reference[] {
+  const policies = process.env.OMP_WAIT_POLICY ? [process.env.OMP_WAIT_POLICY] : [undefined, 'passive'];
+  return policies.flatMap((policy) => {
+    const name = `pytorch${policy ? `, OMP_WAIT_POLICY=${policy}` : ''}`;
+    const { json: t, note } = python('backends_torch.py', policy ? { OMP_WAIT_POLICY: policy } : {});
+    if (!t) return [{ name, note }];
+    return [
+      { name: `${name}, train mode`, inference: t.inference as number, training: t.training as number, note: `torch ${t.torch}, ${t.threads} threads, mkldnn ${t.mkldnn ? 'on' : 'off'}` },
+      { name: `${name}, frozen BN`, training: t.training_frozen_bn as number, note: 'batch norm on moving statistics, as ours and Keras' },
+    ];
+  });
+}
+
+const fmt = (v?: number) => (v === undefined ? '-' : v.toFixed(2));
+const row = (name: string, inference?: number, training?: number, note?: string) =>
+  console.log(`${name.padEnd(46)} inference ${fmt(inference).padStart(7)}  training ${fmt(training).padStart(7)}${note ? `  (${note})` : ''}`);
+
+/** The reference with the highest rate of `kind`. */
+function best(refs: Reference[], kind: 'inference' | 'training'): Reference | undefined {
+  return refs.filter((r) => r[kind] !== undefined).sort((a, b) => b[kind]! - a[kind]!)[0];
 }
 
 async function main(): Promise<void> {
@@ -117,26 +163,25 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(await worker(args[w + 1] as BackendChoice)));
     return;
   }
-  const fmt = (v?: number) => (v === undefined ? '-' : v.toFixed(2));
+  // Decided (and probed, once per machine) here, so that every worker loads TensorFlow the same way.
+  const oneDnn = applyOneDnnDecision();
   console.log(`ResNet-50 224x224, batch ${BATCH}, ${iters} timed iterations after one warm-up (img/s)`);
-  console.log(`TF_ENABLE_ONEDNN_OPTS=${process.env.TF_ENABLE_ONEDNN_OPTS ?? '0'} TF_NUM_INTRAOP_THREADS=${process.env.TF_NUM_INTRAOP_THREADS ?? '(default)'} TF_NUM_INTEROP_THREADS=${process.env.TF_NUM_INTEROP_THREADS ?? '(default)'}`);
+  console.log(`ours: oneDNN ${oneDnn.enabled ? 'on' : 'off'} (${oneDnn.reason}); TF_NUM_INTRAOP_THREADS=${process.env.TF_NUM_INTRAOP_THREADS ?? '(default)'} TF_NUM_INTEROP_THREADS=${process.env.TF_NUM_INTEROP_THREADS ?? '(default)'}`);
   const rows: Rates[] = [];
   for (const name of backends) {
     const r = runWorker(name);
     rows.push(r);
-    console.log(`${r.backend.padEnd(28)} inference ${fmt(r.inference).padStart(7)}  training ${fmt(r.training).padStart(7)}${r.note ? `  (${r.note})` : ''}`);
+    row(`${r.backend} (TF.js eager)`, r.inference, r.training, r.note);
+    if (r.graphInference !== undefined || r.graphTraining !== undefined) row(`${r.backend} graph (what cxr runs)`, r.graphInference, r.graphTraining);
   }
-  const k = keras();
-  console.log(`${k.backend.padEnd(28)} inference ${fmt(k.inference).padStart(7)}  training ${fmt(k.training).padStart(7)}${k.note ? `  (${k.note})` : ''}${k.threads ? `  threads ${k.threads}` : ''}`);
+  const refs = [keras(false), keras(true), ...torch()];
+  for (const r of refs) row(r.name, r.inference, r.training, r.note);
   const native = rows.find((r) => r.backend === 'tensorflow');
-  if (native?.inference && k.inference) console.log(`inference ratio tfjs-node/keras ${(native.inference / k.inference).toFixed(3)} (eager predict)`);
-  if (native?.graphInference && k.inference) {
-    console.log(`inference ratio tfjs-node/keras ${(native.graphInference / k.inference).toFixed(3)} (graph session, ${native.graphInference.toFixed(2)} img/s: what cxr uses for inference)`);
-  }
-  if (native?.training && k.training) console.log(`training ratio tfjs-node/keras ${(native.training / k.training).toFixed(3)} (TF.js eager trainOnBatch)`);
-  if (native?.graphTraining) console.log(`tensorflow graph training step     ${fmt(native.graphTraining).padStart(7)} img/s (what cxr train runs on this backend)`);
-  const ratio = native?.graphTraining && k.training ? native.graphTraining / k.training : NaN;
-  console.log(`ratio ${ratio.toFixed(3)}`);
+  const [bi, bt] = [best(refs, 'inference'), best(refs, 'training')];
+  console.log(`best reference: inference ${bi ? `${bi.name} ${fmt(bi.inference)}` : '-'}; training ${bt ? `${bt.name} ${fmt(bt.training)}` : '-'}`);
+  const ratio = (ours?: number, ref?: number) => (ours && ref ? ours / ref : NaN).toFixed(3);
+  console.log(`inference ratio ${ratio(native?.graphInference, bi?.inference)}`);
+  console.log(`ratio ${ratio(native?.graphTraining, bt?.training)}`);
 }
 
 main().catch((err) => {
