@@ -20,7 +20,9 @@ import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
 import { makeRunConfig, PROFILE_NAMES, recipeSettings, type ProfileName, type RecipeName, type RecipeSettings, type RunConfig } from '../train/config';
 import { resumeRun, startRun } from '../train/run';
+import { FOLD_CSV_COLUMNS, foldsToCsvRows, kFolds } from '../data/folds';
 import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
+import { writeCsvAtomic } from '../io/csv';
 import { addDataOptions, dataChoice, scanForCli, type DataChoice, type DataFlags } from './data-options';
 import { addRecipeOptions, recipeChoice, type RecipeChoice, type RecipeFlags } from './recipe-options';
 
@@ -32,6 +34,7 @@ interface StudyFlags extends DataFlags, RecipeFlags {
   enhancedCopy: boolean;
   validate: string;
   ablation?: boolean;
+  cv?: string;
 }
 
 /**
@@ -112,8 +115,10 @@ function holdoutSlug(source: string): string {
  * Trains one model on one task (holding `holdout` out) into a fixed run folder: skipped when finished, resumed
  * when interrupted, refused when the folder holds a run with other settings.
  */
-async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: string[], variant?: AblationVariant): Promise<string> {
-  const id = [`study-${plan.profile}-${model}-${task}`, ...holdout.map(holdoutSlug), ...(variant ? [variant.name] : [])].join('-');
+async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: string[], variant?: AblationVariant, fold?: RunConfig['fold']): Promise<string> {
+  const id = [
+    `study-${plan.profile}-${model}-${task}`, ...holdout.map(holdoutSlug), ...(variant ? [variant.name] : []), ...(fold ? [`cv${fold.k}-fold${fold.index + 1}`] : []),
+  ].join('-');
   const dir = path.join(plan.runsDir, id);
   if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, 'config.json'))) {
     // Interrupted before its record was written: nothing to resume.
@@ -122,12 +127,12 @@ async function trainOne(model: string, task: Task, plan: StudyPlan, holdout: str
   const source = registryBackbone(model);
   const config = makeRunConfig({
     model: source.name, task, profile: plan.profile, data: plan.data.dirs, classMap: plan.data.classMap, weights: 'imagenet', seed: plan.seed,
-    recipe: variant?.recipe ?? plan.recipe.recipe, overrides: variant ? variant.overrides : plan.recipe.overrides, holdout,
+    recipe: variant?.recipe ?? plan.recipe.recipe, overrides: variant ? variant.overrides : plan.recipe.overrides, holdout, fold,
     preprocess: source.preprocess, defaultInputSize: source.defaultInputSize, minInputSize: source.minInputSize,
   });
   if (fs.existsSync(dir)) {
     const old = readRunRecord(dir).config;
-    const same = (c: RunConfig) => JSON.stringify([c.data, c.classMap, c.seed, c.recipe, c.balance, c.prep, c.jitter, c.holdout]);
+    const same = (c: RunConfig) => JSON.stringify([c.data, c.classMap, c.seed, c.recipe, c.balance, c.prep, c.jitter, c.holdout, c.fold ?? null]);
     if (same(old) !== same(config)) {
       throw new UsageError(`${dir} was trained with other data or settings (${old.recipe} recipe on ${old.data.join(' + ')}, seed ${old.seed}); use another --out`);
     }
@@ -199,6 +204,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where runs/, report/ and data/enhanced/ go', PROJECT_ROOT)
     .option('--seed <n>', 'seed of the split and the training', '42')
     .option('--validate <mode>', 'held-out-source runs: holdout (the --holdout-source names; with the default data, the teaching collection and ieee8023), leave-one-source-out, or none', 'holdout')
+    .option('--cv <k>', 'also K-fold cross-validation: per backbone and task, K runs each testing one patient-grouped, stratified fold (folds written to runs/cv<K>-folds.csv)')
     .option('--ablation', 'also train the first 3-class held-out run with each de-confounding switch off in turn, and with the study recipe')
     .option('--no-enhanced-copy', 'skip writing the enhanced copy of the data folder');
   addRecipeOptions(addDataOptions(cmd, false)).action(async (flags: StudyFlags) => {
@@ -223,6 +229,13 @@ export function register(program: Command): void {
     if (dataset.samples.length === 0) throw new CxrError(`${data.dirs.join(', ')}: no usable images`);
     log(formatSummary(summarize(dataset)));
     const heldOut = holdoutRuns(dataset, flags.validate, recipe.holdout, !flags.data?.length);
+    const cv = flags.cv === undefined ? 0 : Number(flags.cv);
+    if (flags.cv !== undefined && !(Number.isInteger(cv) && cv >= 2)) throw new UsageError(`--cv must be an integer ≥ 2, got '${flags.cv}'`);
+    if (cv) {
+      const foldsFile = path.join(plan.runsDir, `cv${cv}-folds.csv`);
+      writeCsvAtomic(foldsFile, foldsToCsvRows(kFolds(dataset.samples, { k: cv, seed })), FOLD_CSV_COLUMNS);
+      log(`cross-validation folds (${cv}, patient-grouped, stratified): ${foldsFile}`);
+    }
 
     stage(2, `patient-grouped split (seed ${seed})`);
     printSplit(dataset, seed);
@@ -241,6 +254,11 @@ export function register(program: Command): void {
         const h = heldOut.find((x) => x.task === 'multiclass');
         if (!h) throw new UsageError('--ablation needs a held-out source for the 3-class task (--validate holdout or leave-one-source-out)');
         for (const v of ABLATION) trained.push(await trainOne(model, 'multiclass', plan, [h.source], v));
+      }
+      if (cv) {
+        for (const task of TASKS) {
+          for (let index = 0; index < cv; index++) trained.push(await trainOne(model, task, plan, [], undefined, { k: cv, index, seed }));
+        }
       }
     }
 

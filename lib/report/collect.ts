@@ -134,8 +134,8 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
       calibration: { fit, before: topLabelReliability(run.test), after: topLabelReliability(applyTemperature(run.test, fit.temperature)) },
       analysis: null,
     };
-    // Held-out-source runs are scored on their held-out images; their model analyses would repeat the main run's.
-    if ((opts.analysis ?? true) && run.record.config.holdout.length === 0) {
+    // Held-out-source and cross-validation runs are scored on their images; their model analyses would repeat the main run's.
+    if ((opts.analysis ?? true) && run.record.config.holdout.length === 0 && !run.record.config.fold) {
       try {
         result.analysis = await runAnalysis(dir, { resamples, quiet: opts.quiet });
       } catch (err) {

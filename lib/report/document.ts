@@ -9,7 +9,9 @@ import type { Estimate } from '../eval/types';
 import type { Figure } from '../plots/figure';
 import type { RunResult, ShortcutEntry, StudyData } from './collect';
 import { comparisonSection } from './comparison';
+import { crossValidationSection } from './cross-validation';
 import { generalisationSection } from './generalisation';
+import { lungAttentionBlocks } from './lung-attention';
 import { confusionFigure, gradCamFigure, historyFigure, occlusionFigure, reliabilityFigure, rocFigure, type GradCamCell } from './figures';
 import { BACKBONE_DISPLAY, STUDY_CAVEAT, STUDY_REPORTED, TASK_DISPLAY } from './study-numbers';
 
@@ -142,6 +144,7 @@ function gradCamSection(data: StudyData, readPng: PngReader): Block[] {
       ),
     );
   }
+  blocks.push(...lungAttentionBlocks(data.runs.filter((r) => r.analysis).map((r) => ({ label: r.label, lungs: r.analysis!.gradcam.lungs }))));
   return blocks;
 }
 
@@ -343,6 +346,7 @@ export function reportDocument(data: StudyData, readPng: PngReader): Block[] {
     ...resultsSection(data),
     ...comparisonSection(data),
     ...generalisationSection(data.generalisation),
+    ...crossValidationSection(data.runs.map((r) => ({ model: r.model, task: r.task, fold: r.run.record.config.fold, test: r.test }))),
     h(2, 'Per-run results'),
     ...data.runs.flatMap(runSection),
     ...gradCamSection(data, readPng),

@@ -108,6 +108,11 @@ export interface RunConfig {
   classMap: ClassMap;
   /** Sources held out entirely (never in train, val or test); their images are scored after training. */
   holdout: string[];
+  /**
+   * Cross-validation: this run's test set is fold `index` of `k` patient-grouped, stratified folds (seed
+   * `seed`); train and val come from the other folds. Absent: the usual 70/15/15 split.
+   */
+  fold?: { k: number; index: number; seed: number };
   recipe: RecipeName;
   balance: BalanceMode;
   /** Lung restriction (`prep.lungs`, null: none), border crop and format normalisation before enhancement. */
@@ -218,6 +223,7 @@ export interface RunOptions {
   data: string[];
   classMap?: ClassMap;
   holdout?: string[];
+  fold?: RunConfig['fold'];
   recipe?: RecipeName;
   /** Override single switches of the recipe (the ablation turns them off one by one). */
   overrides?: Partial<RecipeSettings>;
@@ -253,6 +259,7 @@ export function makeRunConfig(opts: RunOptions): RunConfig {
     data: opts.data.map((d) => d),
     classMap: { ...(opts.classMap ?? {}) },
     holdout: [...(opts.holdout ?? [])],
+    ...(opts.fold ? { fold: { ...opts.fold } } : {}),
     recipe,
     balance: settings.balance,
     prep: settings.prep,
@@ -319,6 +326,9 @@ export function validateRunConfig(c: RunConfig): void {
   if (c.limit !== null && (!Number.isInteger(c.limit) || c.limit < 3)) throw new UsageError(`--limit must be an integer ≥ 3, got ${c.limit}`);
   if (c.phases.length === 0) throw new UsageError('a run needs at least one phase');
   if (c.data.length === 0) throw new UsageError('a run needs at least one data folder');
+  if (c.fold && !(Number.isInteger(c.fold.k) && c.fold.k >= 2 && Number.isInteger(c.fold.index) && c.fold.index >= 0 && c.fold.index < c.fold.k)) {
+    throw new UsageError(`cross-validation fold ${c.fold.index} of ${c.fold.k} is out of range`);
+  }
   if (!(c.prep.border >= 0 && c.prep.border < 0.5)) throw new UsageError(`border crop must be in [0, 0.5), got ${c.prep.border}`);
   const lungs = c.prep.lungs;
   if (lungs && (!['crop', 'mask'].includes(lungs.mode) || !(lungs.margin >= 0 && lungs.margin <= 1))) {

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ImagePool } from '../data/input/image-pool';
 import { LABELS } from '../data/labels';
+import { foldSplit, kFolds } from '../data/folds';
 import { loadData } from '../data/merge';
 import { splitDataset } from '../data/split';
 import type { Dataset, Sample, Split } from '../data/types';
@@ -108,7 +109,9 @@ export async function startRun(config: RunConfig, opts: TrainRunOptions = {}): P
   const dataset = await scan(config, opts.quiet);
   const { kept, heldOut } = partitionHoldout(dataset.samples, config.holdout);
   const samples = limitSamples(kept, config.limit, config.seed);
-  const split = splitDataset(samples, { seed: config.split.seed, fractions: config.split.fractions });
+  const split = config.fold
+    ? foldSplit(kFolds(samples, { k: config.fold.k, seed: config.fold.seed }), config.fold.index)
+    : splitDataset(samples, { seed: config.split.seed, fractions: config.split.fractions });
   if (split.train.length === 0 || split.val.length === 0) throw new UsageError(`too few images to split (${samples.length}): training and validation each need at least one`);
   const id = opts.id ?? folder.newRunId(config, out);
   const dir = path.join(out, id);

@@ -9,6 +9,8 @@ import { balanceWeights, MAX_WEIGHT, weightedOrder } from '../../lib/train/balan
 import { describeRecipe, makeRunConfig, recipeSettings, upgradeRunConfig, type RunConfig } from '../../lib/train/config';
 import { readRunFiles, readRunRecord } from '../../lib/train/run-folder';
 import { partitionHoldout, startRun } from '../../lib/train/run';
+import { kFolds } from '../../lib/data/folds';
+import { loadData } from '../../lib/data/merge';
 import { makeSyntheticDataset, tempDir, tinySource } from './helpers';
 
 let root: string;
@@ -92,4 +94,20 @@ test('the deconfounded recipe trains on two folders with a source held out: reco
   assert.ok(files.holdout.every((p) => Math.abs(p.probs.reduce((x, y) => x + y, 0) - 1) < 1e-5));
   assert.ok(![...files.val, ...files.test].some((p) => p.file.startsWith('hospital-b/')));
   assert.ok(fs.readdirSync(path.join(process.env.CXR_CACHE!, 'features')).some((d) => d.includes('-views-')));
+});
+
+test('a cross-validation run tests exactly its fold; train and val come from the other folds', { timeout: 300_000 }, async () => {
+  const config = makeRunConfig({
+    model: 'tiny', task: 'binary', profile: 'tiny', data: [a], recipe: 'study', fold: { k: 3, index: 1, seed: 9 }, weights: 'none', seed: 4,
+    inputSize: 32, preprocess: 'tf', defaultInputSize: 32, workers: 0, limit: null,
+  });
+  const r = await startRun(config, { out: path.join(root, 'runs'), id: 'fold', backbone: tinySource(), quiet: true });
+  const folds = kFolds((await loadData([a])).samples, { k: 3, seed: 9 });
+  const split = readCsv(path.join(r.dir, 'split.csv'), ['file', 'split']);
+  assert.deepEqual(split.filter((s) => s.split === 'test').map((s) => s.file).sort(), folds.folds[1].map((s) => s.file).sort());
+  assert.equal(split.length, 24);
+  assert.throws(
+    () => makeRunConfig({ model: 'tiny', task: 'binary', profile: 'tiny', data: [a], fold: { k: 3, index: 3, seed: 1 }, weights: 'none', preprocess: 'tf', defaultInputSize: 32 }),
+    UsageError,
+  );
 });
