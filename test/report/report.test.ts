@@ -98,6 +98,9 @@ test('the numbers come from the run files', () => {
     assert.deepEqual(analysis.occlusion.rows.map((r) => r.name), ['intact', 'lungs-hidden', 'border-only', 'lungs-only']);
     assert.ok(analysis.gradcam.examples.length > 0);
     for (const e of analysis.gradcam.examples) assert.ok(fs.existsSync(path.join(dir, 'analysis', e.png)));
+    // No lung segmenter in this cache: the report says so rather than training one.
+    assert.ok(analysis.gradcam.lungs && 'unavailable' in analysis.gradcam.lungs);
+    assert.match(md, /lungs not scored — no lung segmenter is cached/);
 
     // Majority-class rate of the metadata baseline table, from split.csv.
     const labels = split.map((r) => (task === '3-class' ? r.label : r.label === 'covid' ? 'covid' : 'not-covid'));
