@@ -159,13 +159,13 @@ export interface AblationVariant {
  * map), and the recipe with the lungs cropped instead of the border.
  */
 export const ABLATION: readonly AblationVariant[] = [
-  { name: 'no-balance', recipe: 'deconfounded', overrides: { balance: 'none' } },
-  { name: 'no-border', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, border: 0 } } },
-  { name: 'no-normalise', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, normalise: false } } },
-  { name: 'no-jitter', recipe: 'deconfounded', overrides: { jitter: null } },
-  { name: 'study-recipe', recipe: 'study', overrides: {} },
   // Not a switch of the default: what restricting the input to the lungs adds (replaces the border crop).
   { name: 'lungs-crop', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, border: 0, lungs: { mode: 'crop', margin: DEFAULT_LUNG_MARGIN } } } },
+  { name: 'study-recipe', recipe: 'study', overrides: {} },
+  { name: 'no-balance', recipe: 'deconfounded', overrides: { balance: 'none' } },
+  { name: 'no-jitter', recipe: 'deconfounded', overrides: { jitter: null } },
+  { name: 'no-border', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, border: 0 } } },
+  { name: 'no-normalise', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, normalise: false } } },
 ];
 
 /**
