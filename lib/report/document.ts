@@ -118,7 +118,9 @@ function gradCamSection(data: StudyData, readPng: PngReader): Block[] {
   for (const r of data.runs) {
     const a = r.analysis;
     if (!a) {
-      blocks.push(p(`${r.label}: no Grad-CAM (${r.analysisError ?? 'analysis not computed'}).`));
+      // Held-out-source and cross-validation runs are not analysed on purpose; say only why others are not.
+      const { holdout, fold } = r.run.record.config;
+      if (r.analysisError || (holdout.length === 0 && !fold)) blocks.push(p(`${r.label}: no Grad-CAM (${r.analysisError ?? 'analysis not computed'}).`));
       continue;
     }
     // One row per true class: correct predictions first, then wrong ones.
