@@ -88,6 +88,21 @@ export function runLabel(model: string, task: Task): string {
   return `${BACKBONE_DISPLAY[model] ?? model} · ${task === 'binary' ? 'binary' : '3-class'}`;
 }
 
+/**
+ * What sets a run apart from its backbone's main run, for labels: its held-out sources, its fold, its recipe
+ * when not the default. Empty for a main run.
+ * @example runVariant(config) // ' (held out ieee8023; deconfounded − jitter)'
+ */
+export function runVariant(c: RunConfig): string {
+  const recipe = describeRecipe(c);
+  const parts = [
+    ...(c.holdout.length ? [`held out ${c.holdout.join(', ')}`] : []),
+    ...(c.fold ? [`fold ${c.fold.index + 1}/${c.fold.k}`] : []),
+    ...(recipe !== 'deconfounded' ? [recipe] : []),
+  ];
+  return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
 function splitCounts(rows: readonly SplitRow[]): SplitCounts['rows'] {
   return (['train', 'val', 'test'] as const).map((split) => {
     const own = rows.filter((r) => r.split === split);
@@ -128,7 +143,7 @@ export async function collectStudy(runsDir: string, opts: CollectOptions = {}): 
       id: run.record.id,
       model,
       task,
-      label: runLabel(model, task),
+      label: runLabel(model, task) + runVariant(run.record.config),
       val: summarise(run.val, run.classes, { bootstrap }),
       test: summarise(run.test, run.classes, { bootstrap }),
       calibration: { fit, before: topLabelReliability(run.test), after: topLabelReliability(applyTemperature(run.test, fit.temperature)) },

@@ -7,7 +7,7 @@ import { LABELS } from '../data/labels';
 import { formatEstimate, formatPercent, summaryHeader, summaryCells } from '../eval/report-table';
 import type { Estimate } from '../eval/types';
 import type { Figure } from '../plots/figure';
-import type { RunResult, ShortcutEntry, StudyData } from './collect';
+import { runVariant, type RunResult, type ShortcutEntry, type StudyData } from './collect';
 import { comparisonSection } from './comparison';
 import { crossValidationSection } from './cross-validation';
 import { generalisationSection } from './generalisation';
@@ -54,7 +54,7 @@ function resultsSection(data: StudyData): Block[] {
       for (const r of mine) {
         rows.push([
           TASK_DISPLAY[task],
-          BACKBONE_DISPLAY[model] ?? model,
+          (BACKBONE_DISPLAY[model] ?? model) + runVariant(r.run.record.config),
           `${r.test.n} (${r.test.patients} patients)`,
           est(r.test.accuracy),
           est(r.test.macroF1),
@@ -80,7 +80,7 @@ function resultsSection(data: StudyData): Block[] {
     if (ours.length === 0) continue;
     blocks.push(
       h(3, `Per-class test results, ${TASK_DISPLAY[task]}`),
-      table({ header: ['Backbone', ...summaryHeader(ours[0].test.classes)], rows: ours.map((r) => [BACKBONE_DISPLAY[r.model] ?? r.model, ...summaryCells(r.test)]) }),
+      table({ header: ['Backbone', ...summaryHeader(ours[0].test.classes)], rows: ours.map((r) => [(BACKBONE_DISPLAY[r.model] ?? r.model) + runVariant(r.run.record.config), ...summaryCells(r.test)]) }),
     );
   }
   return blocks;
