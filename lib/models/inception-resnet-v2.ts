@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInputSize } from './input-size';
 import { frozenBatchNorm } from './layers-bn';
-import { customScale, kerasAutoNamer } from './layers';
+import { customScale, globalPooling, kerasAutoNamer } from './layers';
 import type { BackboneSpec, BuildOptions, Pooling } from './types';
 
 type T = tf.SymbolicTensor;
@@ -48,29 +48,20 @@ const maxPool = (x: T): T =>
 
 type BlockType = 'block35' | 'block17' | 'block8';
 
+/** A branch of conv2d_bn layers applied one after another: `[filters, kernel]` each, Keras's defaults otherwise. */
+function branch(x: T, convs: readonly [number, number | [number, number]][]): T {
+  return convs.reduce((t, [filters, kernel]) => conv2dBn(t, filters, kernel), x);
+}
+
 /** Keras `inception_resnet_block`: branches, 1x1 projection with bias, `x + scale * up`, optional ReLU. */
 function inceptionResnetBlock(x: T, scale: number, type: BlockType, idx: number, activation: 'relu' | null = 'relu'): T {
   let branches: T[];
   if (type === 'block35') {
-    const b0 = conv2dBn(x, 32, 1);
-    let b1 = conv2dBn(x, 32, 1);
-    b1 = conv2dBn(b1, 32, 3);
-    let b2 = conv2dBn(x, 32, 1);
-    b2 = conv2dBn(b2, 48, 3);
-    b2 = conv2dBn(b2, 64, 3);
-    branches = [b0, b1, b2];
+    branches = [branch(x, [[32, 1]]), branch(x, [[32, 1], [32, 3]]), branch(x, [[32, 1], [48, 3], [64, 3]])];
   } else if (type === 'block17') {
-    const b0 = conv2dBn(x, 192, 1);
-    let b1 = conv2dBn(x, 128, 1);
-    b1 = conv2dBn(b1, 160, [1, 7]);
-    b1 = conv2dBn(b1, 192, [7, 1]);
-    branches = [b0, b1];
+    branches = [branch(x, [[192, 1]]), branch(x, [[128, 1], [160, [1, 7]], [192, [7, 1]]])];
   } else {
-    const b0 = conv2dBn(x, 192, 1);
-    let b1 = conv2dBn(x, 192, 1);
-    b1 = conv2dBn(b1, 224, [1, 3]);
-    b1 = conv2dBn(b1, 256, [3, 1]);
-    branches = [b0, b1];
+    branches = [branch(x, [[192, 1]]), branch(x, [[192, 1], [224, [1, 3]], [256, [3, 1]]])];
   }
   const block = `${type}_${idx}`;
   const mixed = concat(branches, `${block}_mixed`);
@@ -108,12 +99,9 @@ export function inceptionResNetV2(opts: BuildOptions = {}): tf.LayersModel {
   x = maxPool(x);
 
   // Mixed 5b (Inception-A).
-  const b0 = conv2dBn(x, 96, 1);
-  let b1 = conv2dBn(x, 48, 1);
-  b1 = conv2dBn(b1, 64, 5);
-  let b2 = conv2dBn(x, 64, 1);
-  b2 = conv2dBn(b2, 96, 3);
-  b2 = conv2dBn(b2, 96, 3);
+  const b0 = branch(x, [[96, 1]]);
+  const b1 = branch(x, [[48, 1], [64, 5]]);
+  const b2 = branch(x, [[64, 1], [96, 3], [96, 3]]);
   let bp = tf.layers
     .averagePooling2d({ poolSize: 3, strides: 1, padding: 'same', name: autoName('average_pooling2d') })
     .apply(x) as T;
@@ -151,8 +139,7 @@ export function inceptionResNetV2(opts: BuildOptions = {}): tf.LayersModel {
   x = inceptionResnetBlock(x, 1.0, 'block8', 10, null);
 
   x = conv2dBn(x, 1536, 1, { name: 'conv_7b' });
-  if (pooling === 'avg') x = tf.layers.globalAveragePooling2d({ name: autoName('global_average_pooling2d') }).apply(x) as T;
-  else if (pooling === 'max') x = tf.layers.globalMaxPooling2d({ name: autoName('global_max_pooling2d') }).apply(x) as T;
+  x = globalPooling(x, pooling, autoName) as T;
   return tf.model({ inputs: input, outputs: x, name: 'inception_resnet_v2' });
 }
 

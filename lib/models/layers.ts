@@ -69,3 +69,13 @@ export function kerasAutoNamer(): (base: string) => string {
     return n === 0 ? base : `${base}_${n}`;
   };
 }
+
+/**
+ * The optional global pooling at the end of a Keras application (`pooling='avg'|'max'`), named as Keras names it
+ * in that application; `none` (or anything else) returns the feature map unchanged.
+ */
+export function globalPooling(x: tf.SymbolicTensor, pooling: string | undefined, name: (base: string) => string): tf.SymbolicTensor {
+  if (pooling === 'avg') return tf.layers.globalAveragePooling2d({ name: name('global_average_pooling2d') }).apply(x) as tf.SymbolicTensor;
+  if (pooling === 'max') return tf.layers.globalMaxPooling2d({ name: name('global_max_pooling2d') }).apply(x) as tf.SymbolicTensor;
+  return x;
+}

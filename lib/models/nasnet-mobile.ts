@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInputSize } from './input-size';
 import { frozenBatchNorm } from './layers-bn';
-import { kerasAutoNamer } from './layers';
+import { globalPooling, kerasAutoNamer } from './layers';
 import type { BackboneSpec, BuildOptions, Pooling } from './types';
 
 type T = tf.SymbolicTensor;
@@ -200,8 +200,7 @@ export function nasnetMobile(opts: BuildOptions = {}): tf.LayersModel {
 
   x = relu(x);
   if (x.sourceLayer.name !== LAST_ACTIVATION) throw new Error(`NASNetMobile: final ReLU named ${x.sourceLayer.name}`);
-  if (pooling === 'avg') x = tf.layers.globalAveragePooling2d({ name: autoName('global_average_pooling2d') }).apply(x) as T;
-  else if (pooling === 'max') x = tf.layers.globalMaxPooling2d({ name: autoName('global_max_pooling2d') }).apply(x) as T;
+  x = globalPooling(x, pooling, autoName) as T;
   return tf.model({ inputs: input, outputs: x, name: 'nasnet_mobile' });
 }
 

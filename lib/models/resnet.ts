@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInputSize } from './input-size';
 import { frozenBatchNorm } from './layers-bn';
+import { globalPooling } from './layers';
 import type { BackboneSpec, BuildOptions } from './types';
 
 /*
@@ -58,8 +59,8 @@ export function buildResNetV1(modelName: string, blocks: [number, number, number
   x = stack(x, 128, blocks[1], 'conv3');
   x = stack(x, 256, blocks[2], 'conv4');
   x = stack(x, 512, blocks[3], 'conv5');
-  if (pooling === 'avg') x = apply(tf.layers.globalAveragePooling2d({ name: 'avg_pool' }), x);
-  else if (pooling === 'max') x = apply(tf.layers.globalMaxPooling2d({ name: 'max_pool' }), x);
+  // Keras's ResNet names its pooling layers avg_pool / max_pool rather than by a counter.
+  x = globalPooling(x, pooling, (base) => (base === 'global_average_pooling2d' ? 'avg_pool' : 'max_pool'));
   return tf.model({ inputs: input, outputs: x, name: modelName.toLowerCase() });
 }
 

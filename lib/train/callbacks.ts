@@ -17,6 +17,21 @@ const better = (monitor: string, a: number, b: number, minDelta: number): boolea
 
 const worst = (monitor: string): number => (monitor === 'val_loss' ? Infinity : -Infinity);
 
+/** What both callbacks keep: the best value of their monitor and the epochs waited since (restored on resume). */
+abstract class PlateauWatch {
+  best: number;
+  wait = 0;
+
+  constructor(monitor: string, state?: { best: number | null; wait: number }) {
+    this.best = state?.best ?? worst(monitor);
+    if (state) this.wait = state.wait;
+  }
+
+  protected bestForJson(): number | null {
+    return Number.isFinite(this.best) ? this.best : null;
+  }
+}
+
 /** Serialisable state of {@link EarlyStopping} (Infinity is stored as null in JSON). */
 export interface EarlyStoppingState {
   best: number | null;
@@ -28,18 +43,12 @@ export interface EarlyStoppingState {
  * Keras 3 EarlyStopping (min_delta 0, no baseline): counts epochs without strict improvement and stops
  * once `patience` of them have passed; `bestEpoch` says whose weights to restore at the end of the phase.
  */
-export class EarlyStopping {
-  best: number;
+export class EarlyStopping extends PlateauWatch {
   bestEpoch = -1;
-  wait = 0;
 
   constructor(readonly cfg: EarlyStoppingConfig, state?: EarlyStoppingState) {
-    this.best = worst(cfg.monitor);
-    if (state) {
-      this.best = state.best ?? worst(cfg.monitor);
-      this.bestEpoch = state.bestEpoch;
-      this.wait = state.wait;
-    }
+    super(cfg.monitor, state);
+    if (state) this.bestEpoch = state.bestEpoch;
   }
 
   /** Records epoch `epoch` (0-based in the phase); says whether it is the new best and whether to stop. */
@@ -56,7 +65,7 @@ export class EarlyStopping {
   }
 
   state(): EarlyStoppingState {
-    return { best: Number.isFinite(this.best) ? this.best : null, bestEpoch: this.bestEpoch, wait: this.wait };
+    return { best: this.bestForJson(), bestEpoch: this.bestEpoch, wait: this.wait };
   }
 }
 
@@ -66,16 +75,9 @@ export interface ReduceLrState {
 }
 
 /** Keras ReduceLROnPlateau (cooldown 0): after `patience` epochs without improvement, lr ← max(lr·factor, minLr). */
-export class ReduceLrOnPlateau {
-  best: number;
-  wait = 0;
-
+export class ReduceLrOnPlateau extends PlateauWatch {
   constructor(readonly cfg: ReduceLrConfig, state?: ReduceLrState) {
-    this.best = worst(cfg.monitor);
-    if (state) {
-      this.best = state.best ?? worst(cfg.monitor);
-      this.wait = state.wait;
-    }
+    super(cfg.monitor, state);
   }
 
   /** The learning rate for the next epoch. */
@@ -95,6 +97,6 @@ export class ReduceLrOnPlateau {
   }
 
   state(): ReduceLrState {
-    return { best: Number.isFinite(this.best) ? this.best : null, wait: this.wait };
+    return { best: this.bestForJson(), wait: this.wait };
   }
 }
