@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
 import { UsageError } from '../errors';
-import { RECIPE_NAMES, recipeSettings, type RecipeName, type RecipeSettings } from '../train/config';
+import { DECONFOUNDED_BORDER, RECIPE_NAMES, recipeSettings, type RecipeName, type RecipeSettings } from '../train/config';
 
 export interface RecipeFlags {
   recipe: string;
@@ -34,7 +34,7 @@ export function addRecipeOptions(cmd: Command): Command {
     .option('--border <fraction>', "override the recipe's border crop (fraction of each side, e.g. 0.08; 0 for none)")
     .option('--no-normalise', 'do not normalise format (grey, canonical resolution, one JPEG round trip)')
     .option('--no-jitter', 'no X-ray jitter in augmented phases')
-    .option('--lungs <mode>', 'restrict inputs to the lungs (segmented once per image): crop (lung box + 5 % margin) or mask (zero outside the lungs); replaces the border crop unless --border is given')
+    .option('--lungs <mode>', "restrict inputs to the lungs (segmented once per image): crop (lung box + 5 % margin; the de-confounded recipe's default), mask (zero outside the lungs) or none (then an 8 % border crop unless --border is given)")
     .option('--holdout-source <name>', 'hold a source out of training, validation and test, and score it after training (repeatable; matches part of the source name)', collect);
 }
 
@@ -61,9 +61,13 @@ export function recipeChoice(flags: RecipeFlags): RecipeChoice {
   }
   if (flags.normalise === false) prep = { ...prep, normalise: false };
   if (flags.lungs !== undefined) {
-    if (flags.lungs !== 'crop' && flags.lungs !== 'mask') throw new UsageError(`--lungs must be crop or mask, got '${flags.lungs}'`);
-    // The lung step already removes what the border crop is for (text and markers outside the chest).
-    prep = { ...prep, ...(flags.border === undefined ? { border: 0 } : {}), lungs: { mode: flags.lungs, margin: DEFAULT_LUNG_MARGIN } };
+    if (flags.lungs === 'none') {
+      // Without the lung step the border crop takes back its job (text and markers outside the chest).
+      prep = { ...prep, ...(flags.border === undefined && recipe === 'deconfounded' ? { border: DECONFOUNDED_BORDER } : {}), lungs: null };
+    } else if (flags.lungs === 'crop' || flags.lungs === 'mask') {
+      // The lung step already removes what the border crop is for.
+      prep = { ...prep, ...(flags.border === undefined ? { border: 0 } : {}), lungs: { mode: flags.lungs, margin: DEFAULT_LUNG_MARGIN } };
+    } else throw new UsageError(`--lungs must be crop, mask or none, got '${flags.lungs}'`);
   }
   if (prep !== base.prep) overrides.prep = prep;
   if (flags.jitter === false) overrides.jitter = null;

@@ -3,6 +3,7 @@ import { checkInputSize } from '../models/input-size';
 import { DEFAULT_ENHANCE, type EnhanceOptions } from '../enhance/pipeline';
 import type { ClassMap, Task } from '../data/labels';
 import { NO_PREP, type InputPrep } from '../data/input/images';
+import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
 import { XRAY_JITTER, type JitterConfig } from '../data/input/jitter';
 import type { SplitFractions } from '../data/types';
 import type { PreprocessMode } from '../models/types';
@@ -32,7 +33,10 @@ export interface RecipeSettings {
   augment: AugmentConfig;
 }
 
-/** Fraction of each side the deconfounded recipe crops (burnt-in text and markers sit in the outer band). */
+/**
+ * Fraction of each side cropped when the lung step is off (`--lungs none`): burnt-in text and markers sit in the
+ * outer band (COVID-Net crops the top 8 %).
+ */
 export const DECONFOUNDED_BORDER = 0.08;
 
 /** Each recipe's settings. */
@@ -41,7 +45,10 @@ export function recipeSettings(recipe: RecipeName): RecipeSettings {
   if (recipe === 'deconfounded') {
     return {
       balance: 'source',
-      prep: { border: DECONFOUNDED_BORDER, normalise: true, lungs: null },
+      // The input restricted to the lungs' box (+5 %): what lies outside — shoulders, neck, text, markers, the
+      // frame of a figure, a collection's framing — cannot carry the class. Measured: a held-out normal-only
+      // collection went from 54 % to 81 % right with it (README, ablation).
+      prep: { border: 0, normalise: true, lungs: { mode: 'crop', margin: DEFAULT_LUNG_MARGIN } },
       jitter: { ...XRAY_JITTER, area: [...XRAY_JITTER.area] },
       // No mirror image (the heart is on the left in every real film), no ±36° turn: the jitter rotates ±10°.
       augment: { flip: false, rotation: 0 },
@@ -300,12 +307,15 @@ export function describeRecipe(c: Pick<RunConfig, 'recipe' | 'balance' | 'prep' 
   if (c.recipe !== 'deconfounded') return c.recipe + (c.prep.lungs ? ` + lungs ${c.prep.lungs.mode}` : '');
   const off = [
     c.balance === 'none' ? 'balance' : null,
-    c.prep.border === 0 ? 'border' : null,
+    c.prep.lungs ? null : 'lungs',
     c.prep.normalise ? null : 'normalise',
     c.jitter ? null : 'jitter',
   ].filter(Boolean);
-  const lungs = c.prep.lungs ? ` + lungs ${c.prep.lungs.mode}` : '';
-  return ['deconfounded', ...off].join(' − ') + lungs;
+  const extra = [
+    ...(c.prep.lungs?.mode === 'mask' ? ['lungs masked'] : []),
+    ...(c.prep.border > 0 ? [`border ${Math.round(100 * c.prep.border)} %`] : []),
+  ];
+  return ['deconfounded', ...off].join(' − ') + extra.map((e) => ` + ${e}`).join('');
 }
 
 /**
