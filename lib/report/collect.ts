@@ -98,7 +98,8 @@ export function runVariant(c: RunConfig): string {
   const parts = [
     ...(c.holdout.length ? [`held out ${c.holdout.join(', ')}`] : []),
     ...(c.fold ? [`fold ${c.fold.index + 1}/${c.fold.k}`] : []),
-    ...(recipe !== 'deconfounded' ? [recipe] : []),
+    // A plain recipe is the main runs' own; a modified one, or any recipe of a held-out or fold run, is named.
+    ...(/ [−+] /.test(recipe) || ((c.holdout.length > 0 || c.fold) && recipe !== 'deconfounded') ? [recipe] : []),
   ];
   return parts.length ? ` (${parts.join('; ')})` : '';
 }
