@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
 import { UsageError } from '../errors';
-import { DECONFOUNDED_BORDER, RECIPE_NAMES, recipeSettings, type RecipeName, type RecipeSettings } from '../train/config';
+import { XRAY_JITTER } from '../data/input/jitter';
+import { RECIPE_NAMES, recipeSettings, type RecipeName, type RecipeSettings } from '../train/config';
 
 export interface RecipeFlags {
   recipe: string;
@@ -26,15 +27,17 @@ export interface RecipeChoice {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-/** Adds `--recipe`, `--balance`, `--border`, `--no-normalise`, `--no-jitter`, `--lungs` and `--holdout-source` to a command. */
+/** Adds `--recipe`, `--lungs`, `--balance`, `--border`, `--[no-]normalise`, `--[no-]jitter` and `--holdout-source` to a command. */
 export function addRecipeOptions(cmd: Command): Command {
   return cmd
-    .option('--recipe <name>', `training recipe: deconfounded (source-balanced, border crop, format normalisation, X-ray jitter) or study (the published recipe)`, 'deconfounded')
-    .option('--balance <mode>', "override the recipe's sampling: none or source (class × source cells weighted equally)")
-    .option('--border <fraction>', "override the recipe's border crop (fraction of each side, e.g. 0.08; 0 for none)")
-    .option('--no-normalise', 'do not normalise format (grey, canonical resolution, one JPEG round trip)')
-    .option('--no-jitter', 'no X-ray jitter in augmented phases')
-    .option('--lungs <mode>', "restrict inputs to the lungs (segmented once per image): crop (lung box + 5 % margin; the de-confounded recipe's default), mask (zero outside the lungs) or none (then an 8 % border crop unless --border is given)")
+    .option('--recipe <name>', 'training recipe: deconfounded (inputs cropped to the lungs, no mirror or large rotation) or study (the published recipe)', 'deconfounded')
+    .option('--lungs <mode>', "restrict inputs to the lungs (segmented once per image): crop (lung box + 5 % margin; the de-confounded recipe's default), mask (zero outside the lungs) or none")
+    .option('--balance <mode>', "sampling: none (default) or source (class × source cells weighted equally)")
+    .option('--border <fraction>', 'crop a border off each side (fraction, e.g. 0.08; default 0)')
+    .option('--normalise', 'normalise format: grey, canonical resolution, one JPEG round trip (default off)')
+    .option('--no-normalise', 'do not normalise format')
+    .option('--jitter', 'X-ray jitter (resized crop, ±10°, exposure) on 2 cached views per image (default off)')
+    .option('--no-jitter', 'no X-ray jitter')
     .option('--holdout-source <name>', 'hold a source out of training, validation and test, and score it after training (repeatable; matches part of the source name)', collect);
 }
 
@@ -59,17 +62,16 @@ export function recipeChoice(flags: RecipeFlags): RecipeChoice {
     if (!(border >= 0 && border < 0.5)) throw new UsageError(`--border must be a fraction in [0, 0.5), got '${flags.border}'`);
     prep = { ...prep, border };
   }
-  if (flags.normalise === false) prep = { ...prep, normalise: false };
+  if (flags.normalise !== undefined && flags.normalise !== prep.normalise) prep = { ...prep, normalise: flags.normalise };
   if (flags.lungs !== undefined) {
-    if (flags.lungs === 'none') {
-      // Without the lung step the border crop takes back its job (text and markers outside the chest).
-      prep = { ...prep, ...(flags.border === undefined && recipe === 'deconfounded' ? { border: DECONFOUNDED_BORDER } : {}), lungs: null };
-    } else if (flags.lungs === 'crop' || flags.lungs === 'mask') {
+    if (flags.lungs === 'none') prep = { ...prep, lungs: null };
+    else if (flags.lungs === 'crop' || flags.lungs === 'mask') {
       // The lung step already removes what the border crop is for.
       prep = { ...prep, ...(flags.border === undefined ? { border: 0 } : {}), lungs: { mode: flags.lungs, margin: DEFAULT_LUNG_MARGIN } };
     } else throw new UsageError(`--lungs must be crop, mask or none, got '${flags.lungs}'`);
   }
   if (prep !== base.prep) overrides.prep = prep;
-  if (flags.jitter === false) overrides.jitter = null;
+  if (flags.jitter === false && base.jitter) overrides.jitter = null;
+  if (flags.jitter === true && !base.jitter) overrides.jitter = { ...XRAY_JITTER, area: [...XRAY_JITTER.area] };
   return { recipe, overrides, holdout: flags.holdoutSource ?? [] };
 }

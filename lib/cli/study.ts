@@ -18,8 +18,9 @@ import { PROJECT_ROOT } from '../paths';
 import { collectStudy } from '../report/collect';
 import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
-import { DECONFOUNDED_BORDER, makeRunConfig, PROFILE_NAMES, recipeSettings, type ProfileName, type RecipeName, type RecipeSettings, type RunConfig } from '../train/config';
+import { makeRunConfig, PROFILE_NAMES, recipeSettings, type ProfileName, type RecipeName, type RecipeSettings, type RunConfig } from '../train/config';
 import { resumeRun, startRun } from '../train/run';
+import { XRAY_JITTER } from '../data/input/jitter';
 import { FOLD_CSV_COLUMNS, foldsToCsvRows, kFolds } from '../data/folds';
 import { writeCsvAtomic } from '../io/csv';
 import { addDataOptions, dataChoice, scanForCli, type DataChoice, type DataFlags } from './data-options';
@@ -154,15 +155,15 @@ export interface AblationVariant {
 }
 
 /**
- * The ablation: each switch of the de-confounded recipe off on its own (the lung crop replaced by the 8 % border
- * crop it superseded), and the study's recipe (same data and class map).
+ * The ablation: the de-confounded recipe with its lung crop off, with each of the switches it leaves off turned
+ * on (source balance, format normalisation, X-ray jitter), and the study's recipe (same data and class map).
  */
 export const ABLATION: readonly AblationVariant[] = [
-  { name: 'no-lungs', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, lungs: null, border: DECONFOUNDED_BORDER } } },
+  { name: 'no-lungs', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, lungs: null } } },
   { name: 'study-recipe', recipe: 'study', overrides: {} },
-  { name: 'no-balance', recipe: 'deconfounded', overrides: { balance: 'none' } },
-  { name: 'no-jitter', recipe: 'deconfounded', overrides: { jitter: null } },
-  { name: 'no-normalise', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, normalise: false } } },
+  { name: 'with-balance', recipe: 'deconfounded', overrides: { balance: 'source' } },
+  { name: 'with-normalise', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, normalise: true } } },
+  { name: 'with-jitter', recipe: 'deconfounded', overrides: { jitter: { ...XRAY_JITTER, area: [...XRAY_JITTER.area] } } },
 ];
 
 /**

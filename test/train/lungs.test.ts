@@ -40,7 +40,9 @@ test('--lungs: crop or mask with the default margin, replacing the border crop u
   assert.deepEqual(recipeChoice({ recipe: 'deconfounded', lungs: 'crop' }).overrides.prep, { ...d, border: 0, lungs: { mode: 'crop', margin: 0.05 } });
   assert.deepEqual(recipeChoice({ recipe: 'deconfounded', lungs: 'mask', border: '0.02' }).overrides.prep, { ...d, border: 0.02, lungs: { mode: 'mask', margin: 0.05 } });
   assert.equal(recipeChoice({ recipe: 'deconfounded' }).overrides.prep, undefined);
-  assert.deepEqual(recipeChoice({ recipe: 'deconfounded', lungs: 'none' }).overrides.prep, { ...d, border: 0.08, lungs: null });
+  assert.deepEqual(recipeChoice({ recipe: 'deconfounded', lungs: 'none' }).overrides.prep, { ...d, lungs: null });
+  assert.deepEqual(recipeChoice({ recipe: 'deconfounded', normalise: true, jitter: true, balance: 'source' }).overrides.jitter?.rotationDeg, 10);
+  assert.equal(recipeChoice({ recipe: 'deconfounded', normalise: true }).overrides.prep?.normalise, true);
   assert.throws(() => recipeChoice({ recipe: 'study', lungs: 'lobes' }), (e: unknown) => e instanceof UsageError && /--lungs must be crop, mask or none/.test(e.message));
   assert.equal(recipeSettings('study').prep.lungs, null);
   assert.throws(() => validateRunConfig({ ...base(), prep: { border: 0, normalise: false, lungs: { mode: 'crop', margin: -1 } } }), UsageError);

@@ -64,7 +64,8 @@ test('describeRecipe: the switches that are off, in words', () => {
   assert.equal(d.prep.lungs?.mode, 'crop', 'the default crops to the lungs');
   assert.equal(d.prep.border, 0);
   assert.equal(describeRecipe({ recipe: 'deconfounded', ...d }), 'deconfounded');
-  assert.equal(describeRecipe({ recipe: 'deconfounded', ...d, balance: 'none', jitter: null }), 'deconfounded − balance − jitter');
+  const jitter = { area: [0.8, 1] as [number, number], rotationDeg: 10, brightness: 0.1, contrast: 0.1, gamma: 0.15 };
+  assert.equal(describeRecipe({ recipe: 'deconfounded', ...d, balance: 'source', jitter }), 'deconfounded + balance source + jitter');
   assert.equal(describeRecipe({ recipe: 'deconfounded', ...d, prep: { ...d.prep, lungs: null, border: 0.08 } }), 'deconfounded − lungs + border 8 %');
   assert.equal(describeRecipe({ recipe: 'study', ...recipeSettings('study') }), 'study');
 });
@@ -78,11 +79,12 @@ test('partitionHoldout: names match part of a source; an unknown name is a usage
 });
 
 test('the deconfounded recipe trains on two folders with a source held out: recorded, never split, scored in holdout.csv', { timeout: 300_000 }, async () => {
-  // The lung step is tested in lungs.test.ts (it needs a segmenter); here every other switch of the recipe.
-  const prep = { ...recipeSettings('deconfounded').prep, lungs: null, border: 0.08 };
+  // The lung step is tested in lungs.test.ts (it needs a segmenter); here every other switch, each turned on.
+  const prep = { ...recipeSettings('deconfounded').prep, lungs: null, border: 0.08, normalise: true };
+  const jitter = { area: [0.8, 1] as [number, number], rotationDeg: 10, brightness: 0.1, contrast: 0.1, gamma: 0.15 };
   const config = makeRunConfig({
     model: 'tiny', task: 'multiclass', profile: 'tiny', data: [a, b], holdout: ['hospital-b'], weights: 'none', seed: 4, inputSize: 32,
-    preprocess: 'tf', defaultInputSize: 32, workers: 0, limit: null, overrides: { prep },
+    preprocess: 'tf', defaultInputSize: 32, workers: 0, limit: null, overrides: { prep, balance: 'source', jitter },
   });
   assert.equal(config.recipe, 'deconfounded');
   assert.deepEqual(config.phases.map((p) => [p.frozen, p.views, p.augment]), [['views', 2, true], ['views', 2, true]]);
