@@ -52,7 +52,7 @@ export function generalisationSection(runs: readonly GeneralisationRun[], resamp
         text:
           'Each row is a run that never saw one source: its images were in no split (not trained on, not used to choose epochs, not in the internal test) and were scored after training. ' +
           'A model that learned the disease scores a held-out source about as well as its internal test; one that learned the hospital does not. ' +
-          'Rows of one source with different recipes are the ablation: the de-confounded recipe with one switch off, and the study recipe. ' +
+          'Rows of one source with different recipes are the ablation: the recipe column names what differs from the de-confounded default. ' +
           "The study's published accuracy is shown for scale only: it was measured on validation data with patients on both sides of the split.",
       },
     );
