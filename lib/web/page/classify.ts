@@ -26,6 +26,8 @@ export interface RunInfo extends InputSettings {
   temperature: number;
   preprocess: PreprocessMode;
   gradCamLayer: string;
+  /** The lung segmenter the run recorded (runs with `prep.lungs`), served at /segmenter/. */
+  segmenter: { id: string } | null;
   ood: { threshold: number; quantile: number; dim: number; train: number; val: number; test: { n: number; refused: number } };
 }
 

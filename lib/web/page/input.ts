@@ -1,17 +1,21 @@
 /**
  * The run's input steps in the browser, on the same lib code where it can run here: decode (the browser's own
- * decoder; EXIF orientation applied, alpha over black, as lib/data/decode does) → border crop (lib's cropBorder)
+ * decoder; EXIF orientation applied, alpha over black, as lib/data/decode does) → lung crop or mask on the full
+ * decoded image (lungs.ts: the run's own segmenter and lib/segment's code) → border crop (lib's cropBorder)
  * → format normalisation (grey, long side to 256 with the TypeScript resize, one JPEG round trip through the
  * canvas at quality 0.8 instead of sharp's) → enhancement (lib/enhance: white balance + CLAHE, the same
  * TypeScript and WebAssembly) → resize to the network input (lanczos.ts). What differs from `cxr predict` is
- * the decoder, the JPEG codec of the round trip and the resize's rounding: README's "cxr serve" section gives
+ * the decoder, the JPEG codec of the round trip, the resize's rounding (also in the segmenter's input) and the
+ * backend's arithmetic in the U-Net: README's "cxr serve" section gives
  * the measured effect on probabilities.
  */
 import { cropBorder, CANONICAL_QUALITY, CANONICAL_SIDE, type RgbImage } from '../../data/input/normalise';
 import type { InputPrep } from '../../data/input/images';
 import { greyToRgb, rgbToGrey } from '../../enhance/grey';
 import { enhance, type EnhanceOptions } from '../../enhance/pipeline';
+import type { Box } from '../../segment/mask';
 import { resizeGreyLanczos3 } from './lanczos';
+import type { PageSegmenter } from './lungs';
 
 /** The run settings the input steps need (from /run.json). */
 export interface InputSettings {
@@ -27,6 +31,8 @@ export interface PreparedInput {
   x: Float32Array;
   /** The enhanced grey image at its working resolution (the network input before resizing). */
   shown: { data: Uint8Array; width: number; height: number };
+  /** The lung box the decoded image was cropped to (runs that crop to the lungs), else null. */
+  lungBox: Box | null;
 }
 
 function canvas(width: number, height: number): { c: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
@@ -96,28 +102,33 @@ async function normalise(img: RgbImage, side: number): Promise<RgbImage> {
 
 /**
  * The network input of one decoded image under the run's settings.
- * @throws Error when the run letterboxes (`fit: 'pad'`), which the page does not do
+ * @param segmenter the run's lung segmenter, needed when the run restricts images to the lungs (`prep.lungs`)
+ * @throws Error when the run letterboxes (`fit: 'pad'`), which the page does not do, or needs a segmenter and has none
+ * @example const { x } = await prepareInput(await decodeFile(file, file.name), info, segmenter)
  */
-export async function prepareInput(img: RgbImage, s: InputSettings): Promise<PreparedInput> {
+export async function prepareInput(img: RgbImage, s: InputSettings, segmenter: PageSegmenter | null = null): Promise<PreparedInput> {
   if (s.fit !== 'stretch') throw new Error(`the page resizes by stretching only; this run uses fit '${s.fit}'`);
-  // The lung segmenter's masks are made by `cxr predict` on the server side; the page has no segmenter yet.
-  if (s.prep.lungs) throw new Error('this run restricts images to the lungs (lung segmentation), which the page does not do yet: use cxr predict');
   const size = s.inputSize;
   let work = img;
+  let lungBox: Box | null = null;
+  if (s.prep.lungs) {
+    if (!segmenter) throw new Error('this run restricts images to the lungs, and no lung segmenter is loaded');
+    ({ image: work, box: lungBox } = await segmenter.restrict(work, s.prep.lungs));
+  }
   if (s.prep.border > 0) work = cropBorder(work, s.prep.border);
   if (s.prep.normalise) work = await normalise(work, Math.max(CANONICAL_SIDE, size));
   const x = new Float32Array(size * size * 3);
-  if (!s.enhance && !(s.prep.border > 0 || s.prep.normalise)) {
+  if (!s.enhance && !(s.prep.border > 0 || s.prep.normalise || s.prep.lungs)) {
     // lib's plain path: each RGB channel resized, no grey conversion.
     for (let c = 0; c < 3; c++) {
       const plane = Uint8Array.from({ length: work.width * work.height }, (_, p) => work.data[p * 3 + c]);
       const r = resizeGreyLanczos3(plane, work.width, work.height, size, size);
       for (let p = 0; p < r.length; p++) x[p * 3 + c] = r[p];
     }
-    return { x, shown: { data: rgbToGrey(work.data, work.width, work.height), width: work.width, height: work.height } };
+    return { x, shown: { data: rgbToGrey(work.data, work.width, work.height), width: work.width, height: work.height }, lungBox };
   }
   const grey = s.enhance ? enhance(work.data, work.width, work.height, s.enhance) : rgbToGrey(work.data, work.width, work.height);
   const small = resizeGreyLanczos3(grey, work.width, work.height, size, size);
   for (let p = 0; p < small.length; p++) x[p * 3] = x[p * 3 + 1] = x[p * 3 + 2] = small[p];
-  return { x, shown: { data: grey, width: work.width, height: work.height } };
+  return { x, shown: { data: grey, width: work.width, height: work.height }, lungBox };
 }

@@ -7,12 +7,14 @@ import { overlayHeatmap, upsampleMap } from '../../eval/gradcam';
 import { describeError } from '../../errors';
 import { loadClassifier, type Classifier, type Classification } from './classify';
 import { decodeFile, prepareInput } from './input';
+import { loadPageSegmenter, type PageSegmenter } from './lungs';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 function showRun(c: Classifier): void {
   const i = c.info;
-  const prep = [i.prep.border > 0 ? `border crop ${Math.round(i.prep.border * 100)} %` : '', i.prep.normalise ? 'format normalisation' : ''].filter(Boolean).join(', ');
+  const lungs = i.prep.lungs ? `lungs ${i.prep.lungs.mode}${i.prep.lungs.mode === 'crop' ? ` (margin ${Math.round(i.prep.lungs.margin * 100)} %)` : ''}, segmenter ${i.segmenter?.id}` : '';
+  const prep = [lungs, i.prep.border > 0 ? `border crop ${Math.round(i.prep.border * 100)} %` : '', i.prep.normalise ? 'format normalisation' : ''].filter(Boolean).join(', ');
   $('run').textContent =
     `Run ${i.id}: ${i.model}, ${i.task} (${i.classes.join(' / ')}), input ${i.inputSize} px` +
     `${i.enhance ? ', white balance + CLAHE' : ''}${prep ? `, ${prep}` : ''}; temperature ${i.temperature.toFixed(3)}; ` +
@@ -47,12 +49,12 @@ function showProbabilities(c: Classifier, r: Classification): void {
   });
 }
 
-async function run(c: Classifier, file: File): Promise<void> {
+async function run(c: Classifier, segmenter: PageSegmenter | null, file: File): Promise<void> {
   const status = $('status');
   status.textContent = `Reading ${file.name}…`;
   $('prediction').textContent = '';
   const img = await decodeFile(file, file.name);
-  const input = await prepareInput(img, c.info);
+  const input = await prepareInput(img, c.info, segmenter);
   const r = await c.classify(input.x);
   const refusal = $('refusal');
   refusal.hidden = !r.ood;
@@ -66,14 +68,18 @@ async function run(c: Classifier, file: File): Promise<void> {
   $('result').hidden = false;
   status.textContent = r.ood ? `${file.name}: refused (out of distribution)` : `${file.name}: ${r.label}`;
   const probabilities = Object.fromEntries(c.task.classes.map((name, k) => [name, r.probabilities[k]]));
-  $('prediction').textContent = JSON.stringify({ file: file.name, label: r.label, probabilities, ood: r.ood, backend: c.backend });
+  const lungBox = input.lungBox ? { lungBox: input.lungBox } : {};
+  $('prediction').textContent = JSON.stringify({ file: file.name, label: r.label, probabilities, ood: r.ood, distance: r.distance, backend: c.backend, ...lungBox });
 }
 
 async function start(): Promise<void> {
   const status = $('status');
   let c: Classifier;
+  let segmenter: PageSegmenter | null;
   try {
     c = await loadClassifier();
+    // The run's own segmenter, when its inputs are restricted to the lungs (served from the folder it recorded).
+    segmenter = c.info.prep.lungs ? await loadPageSegmenter() : null;
   } catch (err) {
     $('run').textContent = `Cannot load the model: ${describeError(err)}`;
     return;
@@ -82,7 +88,7 @@ async function start(): Promise<void> {
   document.body.dataset.ready = 'true';
   const handle = (file: File | undefined) => {
     if (!file) return;
-    run(c, file).catch((err) => {
+    run(c, segmenter, file).catch((err) => {
       console.error(err);
       status.textContent = `Cannot classify ${file.name}: ${describeError(err)}`;
       $('prediction').textContent = JSON.stringify({ file: file.name, error: describeError(err), backend: c.backend });
