@@ -16,14 +16,12 @@ function card(w: number, h: number): Uint8Array {
   return src;
 }
 
-// Reductions (block shrink + Lanczos-3, any factor) give sharp's bytes: libvips' integer arithmetic is followed
-// step for step. Enlarging (libvips' 2-D affine bicubic, here a separable cubic) measured mean |Δ| 1.8 for a 5×
-// enlargement, and about 7 when one axis is enlarged and the other reduced (256×162 → 224×224).
+// Reductions (block shrink + Lanczos-3, any factor), enlargements (affine bicubic) and one axis of each: sharp's bytes.
 const EXACT: [number, number, number, number][] = [
   [48, 40, 32, 32], [300, 250, 64, 64], [480, 480, 160, 160], [640, 640, 160, 160], [1000, 800, 160, 160], [256, 213, 32, 32],
   [480, 432, 32, 32], [768, 768, 128, 128], [1024, 900, 128, 128], [333, 517, 128, 128], [418, 265, 256, 162], [3000, 2500, 224, 224],
+  [48, 40, 256, 213], [64, 64, 224, 224], [37, 53, 224, 224], [256, 162, 224, 224], [100, 300, 200, 100], [200, 100, 201, 300],
 ];
-const NEAR: [number, number, number, number, number][] = [[48, 40, 256, 213, 2.5], [256, 162, 224, 224, 8]];
 
 async function compare(w: number, h: number, ow: number, oh: number): Promise<{ mean: number; max: number }> {
   const src = card(w, h);
@@ -41,16 +39,9 @@ async function compare(w: number, h: number, ow: number, oh: number): Promise<{ 
 }
 
 for (const [w, h, ow, oh] of EXACT) {
-  test(`Lanczos-3 ${w}×${h} → ${ow}×${oh} gives sharp's bytes`, async () => {
+  test(`resize ${w}×${h} → ${ow}×${oh} gives sharp's bytes`, async () => {
     const { mean, max } = await compare(w, h, ow, oh);
     assert.equal(max, 0, `mean |Δ| ${mean.toFixed(3)}, max ${max}`);
-  });
-}
-
-for (const [w, h, ow, oh, tolerance] of NEAR) {
-  test(`enlarging ${w}×${h} → ${ow}×${oh} stays within ${tolerance} grey levels (mean) of sharp's`, async () => {
-    const { mean } = await compare(w, h, ow, oh);
-    assert.ok(mean < tolerance, `mean |Δ| ${mean.toFixed(3)}`);
   });
 }
 

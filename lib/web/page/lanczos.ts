@@ -1,12 +1,12 @@
 /**
  * The page's resize: sharp's `resize(w, h, { fit: 'fill', kernel: 'lanczos3' })` written out for the browser,
- * where sharp (libvips) cannot run. Reductions follow libvips 8.17's `vips_reducev` then `vips_reduceh` (what
- * `vips_resize` runs, gap 2) step for step and in its integer arithmetic: an integer block shrink with the last
- * block padded by the edge (`shrinkv`/`shrinkh` with `ceil`, fixed-point mean), then Lanczos-3 over
- * `2·rint(3·shrink) + 1` taps, the kernel sampled at 1/64-pixel positions and quantised to 12-bit weights, the
- * sum rounded to 8 bits — so a reduction gives sharp's bytes. Enlarging uses a separable Catmull-Rom cubic
- * where libvips runs its 2-D bicubic interpolator, which can differ by a grey level or two;
- * test/web/lanczos.test.ts measures both.
+ * where sharp (libvips) cannot run, following libvips 8.17's `vips_resize` step for step and in its integer
+ * arithmetic, so that the page sees sharp's bytes. Reducing: `vips_reducev` then `vips_reduceh` (gap 2) — an
+ * integer block shrink with the last block padded by the edge (`shrinkv`/`shrinkh` with `ceil`, fixed-point
+ * mean), then Lanczos-3 over `2·rint(3·shrink) + 1` taps, the kernel sampled at 1/64-pixel positions and quantised
+ * to 12-bit weights, the sum rounded to 8 bits. Enlarging: `vips_affine` with the bicubic interpolator (Catmull-Rom,
+ * the same 1/64-pixel tables, rows then columns rounded in fixed point). test/web/lanczos.test.ts checks it byte for
+ * byte against sharp.
  */
 
 /** libvips' VIPS_TRANSFORM_SCALE (kernel positions per pixel) and VIPS_INTERPOLATE_SHIFT (weight bits). */
@@ -110,31 +110,66 @@ function reduceAxis(src: Grey, vertical: boolean, shrink: number): Grey {
   });
 }
 
-/** Catmull-Rom cubic (a = −0.5), libvips' `bicubic` interpolator, which `vips_resize` enlarges with. */
-function cubic(x: number): number {
-  const t = Math.abs(x);
-  if (t < 1) return (1.5 * t - 2.5) * t * t + 1;
-  if (t < 2) return ((-0.5 * t + 2.5) * t - 4) * t + 2;
-  return 0;
+/** libvips' `calculate_coefficients_catmull`: the four Catmull-Rom weights at sub-pixel position `x`, in its operation order. */
+function catmull(x: number): number[] {
+  const cr1 = 1 - x;
+  const cr2 = -0.5 * x;
+  const cr3 = cr1 * cr2;
+  const cone = cr1 * cr3;
+  const cfou = x * cr3;
+  const cr4 = cfou - cone;
+  return [cone, cr1 - cone + cr4, x - cfou - cr4, cfou];
 }
 
-/** Enlarges along one axis to `outLen` samples with the cubic, pixel centres aligned, edges repeated. */
-function enlargeAxis(img: Grey, vertical: boolean, outLen: number): Grey {
-  const len = vertical ? img.height : img.width;
-  const scale = len / outLen;
+/** libvips' bicubic interpolator's fixed-point tables (weights × 4096, truncated), one per 1/64 pixel. */
+const BICUBIC = Array.from({ length: TRANSFORM_SCALE + 1 }, (_, t) => Int32Array.from(catmull(t / TRANSFORM_SCALE), (v) => Math.trunc(v * INTERPOLATE_SCALE)));
+
+const fixedRound = (v: number) => (v + (INTERPOLATE_SCALE >> 1)) >> INTERPOLATE_SHIFT;
+
+/**
+ * One axis of libvips' affine sampling: per output index, the first of 4 input taps (clamped later) and the table.
+ * @param ia the inverse matrix's entry for this axis, as vips__transform_calc_inverse computes it
+ */
+function affineAxis(ia: number, outLen: number): { first: Int32Array; table: Int32Array[] } {
+  // The input displacement (idx 0.5, less the 1-pixel border vips_affine adds) and the bicubic's window offset 1:
+  // input position x · ia − 0.5, in a space 2 pixels in.
   const first = new Int32Array(outLen);
-  const weights = Array.from({ length: outLen }, (_, o) => {
-    const centre = (o + 0.5) * scale - 0.5;
-    first[o] = Math.ceil(centre - 2);
-    const w = Float64Array.from({ length: Math.floor(centre + 2) - first[o] + 1 }, (_, k) => cubic(first[o] + k - centre));
-    const sum = w.reduce((a, b) => a + b, 0);
-    return w.map((v) => v / sum);
-  });
-  return alongAxis(img, vertical, outLen, (line, o) => {
-    let s = 0;
-    for (let k = 0; k < weights[o].length; k++) s += weights[o][k] * at(img, vertical, line, Math.min(len - 1, Math.max(0, first[o] + k)));
-    return clampByte(s);
-  });
+  const table: Int32Array[] = [];
+  for (let o = 0; o < outLen; o++) {
+    const pos = ia * o + 0.5 + 1;
+    first[o] = Math.trunc(pos) - 1 - 2;
+    table.push(BICUBIC[((Math.trunc(pos * TRANSFORM_SCALE * 2) & (TRANSFORM_SCALE * 2 - 1)) + 1) >> 1]);
+  }
+  return { first, table };
+}
+
+/**
+ * libvips' `vips_affine` by `hscale × vscale` (each ≥ 1) with its bicubic interpolator, as `vips_resize` enlarges:
+ * output pixel x samples input x / scale − 0.5 (so an axis with scale 1 is sampled half-way between pixels, as
+ * libvips does when only the other axis is enlarged), edges repeated, rows then columns rounded in fixed point.
+ */
+function enlarge(img: Grey, hscale: number, vscale: number): Grey {
+  const width = Math.round(hscale * img.width);
+  const height = Math.round(vscale * img.height);
+  const det = 1 / (hscale * vscale);
+  const h = affineAxis(det * vscale, width);
+  const v = affineAxis(det * hscale, height);
+  const px = (x: number, y: number) => img.data[Math.min(img.height - 1, Math.max(0, y)) * img.width + Math.min(img.width - 1, Math.max(0, x))];
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const cy = v.table[y];
+    for (let x = 0; x < width; x++) {
+      const cx = h.table[x];
+      let sum = 0;
+      for (let k = 0; k < 4; k++) {
+        const yy = v.first[y] + k;
+        const x0 = h.first[x];
+        sum += cy[k] * fixedRound(cx[0] * px(x0, yy) + cx[1] * px(x0 + 1, yy) + cx[2] * px(x0 + 2, yy) + cx[3] * px(x0 + 3, yy));
+      }
+      data[y * width + x] = clampByte(fixedRound(sum));
+    }
+  }
+  return { data, width, height };
 }
 
 const clampByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
@@ -154,7 +189,6 @@ export function resizeGreyLanczos3(src: Uint8Array, width: number, height: numbe
   let img: Grey = { data: src, width, height };
   if (vscale < 1) img = reduceAxis(img, true, 1 / vscale);
   if (hscale < 1) img = reduceAxis(img, false, 1 / hscale);
-  if (vscale > 1) img = enlargeAxis(img, true, outH);
-  if (hscale > 1) img = enlargeAxis(img, false, outW);
+  if (hscale > 1 || vscale > 1) img = enlarge(img, Math.max(1, hscale), Math.max(1, vscale));
   return img.data === src ? src.slice() : img.data;
 }
