@@ -4,10 +4,9 @@
  * decoded image (lungs.ts: the run's own segmenter and lib/segment's code) → border crop (lib's cropBorder)
  * → format normalisation (grey, long side to 256 with the TypeScript resize, one JPEG round trip through the
  * canvas at quality 0.8 instead of sharp's) → enhancement (lib/enhance: white balance + CLAHE, the same
- * TypeScript and WebAssembly) → resize to the network input (lanczos.ts). What differs from `cxr predict` is
- * the decoder, the JPEG codec of the round trip, the resize's rounding (also in the segmenter's input) and the
- * backend's arithmetic in the U-Net: README's "cxr serve" section gives
- * the measured effect on probabilities.
+ * TypeScript and WebAssembly) → resize to the network input (lanczos.ts, sharp's bytes). What can differ from
+ * `cxr predict` is the decoder, the canvas's JPEG codec and the TF.js backend's arithmetic (classifier and
+ * U-Net): README's "cxr serve" section gives the measured effect on probabilities.
  */
 import { cropBorder, CANONICAL_QUALITY, CANONICAL_SIDE, type RgbImage } from '../../data/input/normalise';
 import type { InputPrep } from '../../data/input/images';

@@ -3,8 +3,8 @@
  * recorded) and the same code `cxr predict` runs — grey → resize to the network's side → standardise → U-Net →
  * lib/segment/mask.ts's post-processing (two largest components, holes filled) → the mask cache's 256²
  * round trip (lib/segment/mask-file.ts's scaleMask both ways, so the lung box is the one a cached mask gives)
- * → lib/segment/lungs.ts's crop or mask on the full decoded image. Only the resize (lanczos.ts) and the
- * backend's arithmetic differ from the command line.
+ * → lib/segment/lungs.ts's crop or mask on the full decoded image. The resize (lanczos.ts) gives sharp's
+ * bytes, so only the decoder and the backend's arithmetic can move a lung border from the command line's.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LungsPrep } from '../../data/input/lungs';
