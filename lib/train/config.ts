@@ -17,7 +17,7 @@ export type ProfileName = 'paper' | 'quick' | 'tiny';
  *   — to reproduce its numbers;
  * - `deconfounded` (the default): every image cropped to its lungs (segmented once per image), no mirror or
  *   large rotation; the other switches (source balancing, format normalisation, X-ray jitter, border crop) are
- *   available but off, because on the held-out-source proxy each of them made things worse (README, ablation).
+ *   available but off, because on the held-out-source proxy none of them helped (README, ablation).
  */
 export type RecipeName = 'study' | 'deconfounded';
 export const RECIPE_NAMES: readonly RecipeName[] = ['study', 'deconfounded'];
@@ -33,7 +33,6 @@ export interface RecipeSettings {
   jitter: JitterConfig | null;
   augment: AugmentConfig;
 }
-
 
 /** Each recipe's settings. */
 export function recipeSettings(recipe: RecipeName): RecipeSettings {
@@ -228,7 +227,7 @@ export interface RunOptions {
   holdout?: string[];
   fold?: RunConfig['fold'];
   recipe?: RecipeName;
-  /** Override single switches of the recipe (the ablation turns them off one by one). */
+  /** Change single switches of the recipe (the ablation does, one at a time). */
   overrides?: Partial<RecipeSettings>;
   weights?: string;
   seed?: number;
@@ -260,7 +259,7 @@ export function makeRunConfig(opts: RunOptions): RunConfig {
     task: opts.task,
     profile,
     seed,
-    data: opts.data.map((d) => d),
+    data: [...opts.data],
     classMap: { ...(opts.classMap ?? {}) },
     holdout: [...(opts.holdout ?? [])],
     ...(opts.fold ? { fold: { ...opts.fold } } : {}),
