@@ -34,11 +34,28 @@ export interface RunInfo extends InputSettings {
 /** Backends in order of preference; webgpu only where its package is bundled (it is not: see README). */
 export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
-/** Picks the first backend of {@link BACKEND_ORDER} that initialises here. */
+/**
+ * Whether this browser's WebGL is a software rasteriser (SwiftShader, llvmpipe): there the webgl backend compiles
+ * and runs a ResNet's shaders on the CPU, minutes per image, and wasm is far faster.
+ */
+export function softwareWebGl(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+    if (!gl) return false;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return /swiftshader|llvmpipe|software|softpipe/i.test(renderer);
+  } catch {
+    return false;
+  }
+}
+
+/** Picks the first backend of {@link BACKEND_ORDER} that initialises here (webgl only on a real GPU). */
 export async function selectBackend(): Promise<string> {
   setWasmPaths('/wasm/');
+  const skipWebGl = softwareWebGl();
   for (const name of BACKEND_ORDER) {
-    if (!tf.findBackendFactory(name)) continue;
+    if (!tf.findBackendFactory(name) || (name === 'webgl' && skipWebGl)) continue;
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
