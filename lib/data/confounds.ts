@@ -16,16 +16,20 @@ export interface ConfoundProperty {
   value: (s: Sample) => string;
 }
 
-/** Long side in pixels, in bins: stored size is a classic source fingerprint. */
+/** Longest side in bins: stored size is a classic source fingerprint. */
 export function sizeBin(s: Pick<Sample, 'width' | 'height'>): string {
-  const long = Math.max(s.width, s.height);
-  for (const edge of [256, 512, 768, 1024, 2048]) if (long <= edge) return `≤${edge}`;
-  return '>2048';
+  const side = Math.max(s.width, s.height);
+  if (side < 512) return '<512 px';
+  if (side < 768) return '512–767 px';
+  if (side < 1024) return '768–1023 px';
+  if (side < 2048) return '1024–2047 px';
+  return '≥2048 px';
 }
 
-/** Grey or colour, and the stored bit depth. */
+/** Stored colour layout, e.g. `grey 8-bit`, `RGB 8-bit`. */
 export function colourKind(s: Pick<Sample, 'channels' | 'bitDepth'>): string {
-  return `${s.channels >= 3 ? 'colour' : 'grey'} ${s.bitDepth}-bit`;
+  const names: Record<number, string> = { 1: 'grey', 2: 'grey+alpha', 3: 'RGB', 4: 'RGBA' };
+  return `${names[s.channels] ?? `${s.channels}-channel`} ${s.bitDepth}-bit`;
 }
 
 /** The properties audited, in the order reported. */

@@ -88,21 +88,9 @@ export function aspectBin(s: Pick<Sample, 'width' | 'height'>): string {
   return 'landscape (>1.1)';
 }
 
-/** Bins of the longer side, in pixels. */
-export function sizeBin(s: Pick<Sample, 'width' | 'height'>): string {
-  const side = Math.max(s.width, s.height);
-  if (side < 512) return '<512 px';
-  if (side < 768) return '512–767 px';
-  if (side < 1024) return '768–1023 px';
-  if (side < 2048) return '1024–2047 px';
-  return '≥2048 px';
-}
+import { colourKind, sizeBin } from '../data/confounds';
 
-/** Stored colour layout, e.g. `grey 8-bit`, `RGB 8-bit`. */
-export function colourKind(s: Pick<Sample, 'channels' | 'bitDepth'>): string {
-  const names: Record<number, string> = { 1: 'grey', 2: 'grey+alpha', 3: 'RGB', 4: 'RGBA' };
-  return `${names[s.channels] ?? `${s.channels}-channel`} ${s.bitDepth}-bit`;
-}
+export { colourKind, sizeBin };
 
 /** Age group without the per-image detail in parentheses (`adult_or_unknown(age=65)` → `adult_or_unknown`). */
 export function ageGroup(s: Pick<Sample, 'ageGroup'>): string {
