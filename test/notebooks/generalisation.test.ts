@@ -24,7 +24,7 @@ test('confoundBlocks: a cross-table per property asked for, with the largest cla
   assert.deepEqual(blocks.map((b) => b.kind), ['paragraph', 'table', 'paragraph', 'table', 'list']);
   const size = blocks[1] as { header: string[]; rows: string[][] };
   assert.deepEqual(size.header, ['size (value)', 'covid', 'viral', 'normal', 'images', 'largest class'], "never a column named 'size' (a DataFrame member)");
-  assert.deepEqual(size.rows, [['≤512', '12', '0', '16', '28', '57 % normal']]);
+  assert.deepEqual(size.rows, [['512–767 px', '12', '0', '16', '28', '57 % normal']]);
   assert.match((blocks[2] as { text: string }).text, /source alone: 100 % right \(always the largest class: 57 %\)/);
   assert.deepEqual((blocks[3] as { rows: string[][] }).rows.map((r) => [r[0], r[5]]), [['Kermany', '100 % normal'], ['ieee8023', '100 % covid'], ['NIH ChestX-ray14', '100 % normal']]);
   assert.ok((blocks[4] as { items: string[] }).items.some((w) => /source ieee8023: 100 % of its 12 images are covid/.test(w)));
