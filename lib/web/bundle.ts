@@ -20,16 +20,17 @@ export interface PageBundle {
 
 /**
  * Builds the page script.
+ * @param entry the script's entry module (default: the page's main.ts; tests bundle their own)
  * @throws CxrError when esbuild fails (the message lists its errors)
  * @example const { js } = await bundlePage()
  */
-export async function bundlePage(): Promise<PageBundle> {
+export async function bundlePage(entry = path.join(__dirname, 'page', 'main.ts')): Promise<PageBundle> {
   // esbuild comes with tsx (a dependency); required lazily so only `cxr serve` loads it.
   const esbuild = require('esbuild') as typeof import('esbuild');
   const libDir = path.resolve(__dirname, '..');
   try {
     const result = await esbuild.build({
-      entryPoints: [path.join(__dirname, 'page', 'main.ts')],
+      entryPoints: [entry],
       bundle: true,
       write: false,
       format: 'iife',

@@ -16,6 +16,7 @@ import type { PreprocessMode } from '../../models/types';
 import { HEAD_POOL_LAYER } from '../../train/head';
 import { predictedClass, taskSpec, type TaskSpec } from '../../train/tasks';
 import type { InputSettings } from './input';
+import { loadServedModel, type LoadProgress } from './load-model';
 
 /** What /run.json says about the run. */
 export interface RunInfo extends InputSettings {
@@ -92,11 +93,14 @@ async function fetchOk(url: string): Promise<Response> {
   return r;
 }
 
-/** Loads the run served by `cxr serve`. */
-export async function loadClassifier(): Promise<Classifier> {
+/**
+ * Loads the run served by `cxr serve`.
+ * @param onProgress called as the model's files arrive (a ResNet-50 is about 90 MB)
+ */
+export async function loadClassifier(onProgress?: LoadProgress): Promise<Classifier> {
   const backend = await selectBackend();
   const info = (await (await fetchOk('/run.json')).json()) as RunInfo;
-  const model = await tf.loadLayersModel('/model/model.json');
+  const model = await loadServedModel('/model/model.json', onProgress);
   const pool = model.getLayer(HEAD_POOL_LAYER);
   const both = tf.model({ inputs: model.inputs, outputs: [pool.output as tf.SymbolicTensor, model.outputs[0]] });
   const oodFile = (await (await fetchOk('/ood.json')).json()) as { dim: number; mean: number[]; threshold: number; quantile: number; shrinkage: number };

@@ -6,7 +6,6 @@
  * → lib/segment/lungs.ts's crop or mask on the full decoded image. The resize (lanczos.ts) gives sharp's
  * bytes, so only the decoder and the backend's arithmetic can move a lung border from the command line's.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { LungsPrep } from '../../data/input/lungs';
 import type { RgbImage } from '../../data/input/normalise';
 import { rgbToGrey } from '../../enhance/grey';
@@ -16,6 +15,7 @@ import { lungBox, restrictToLungs } from '../../segment/lungs';
 import { lungMaskFromProbability, type Box } from '../../segment/mask';
 import { MASK_SIDE, scaleMask } from '../../segment/mask-file';
 import { resizeGreyLanczos3 } from './lanczos';
+import { loadServedModel } from './load-model';
 
 /** Where `cxr serve` serves the run's segmenter (lib/web/assets.ts). */
 export const SEGMENTER_URL = '/segmenter/model.json';
@@ -47,7 +47,7 @@ export interface PageSegmenter {
  * @throws Error when it cannot be fetched or its input has no fixed square size
  */
 export async function loadPageSegmenter(): Promise<PageSegmenter> {
-  const model = await tf.loadLayersModel(SEGMENTER_URL);
+  const model = await loadServedModel(SEGMENTER_URL);
   const [, size, side] = model.inputs[0].shape;
   if (typeof size !== 'number' || size !== side) throw new Error(`${SEGMENTER_URL}: the segmenter's input is not a fixed square (${model.inputs[0].shape})`);
   const mask = async (img: RgbImage): Promise<Uint8Array> => {

@@ -77,7 +77,8 @@ async function start(): Promise<void> {
   let c: Classifier;
   let segmenter: PageSegmenter | null;
   try {
-    c = await loadClassifier();
+    const loading = $('run');
+    c = await loadClassifier((n, total) => (loading.textContent = `Loading the model… ${n} of ${total} files`));
     // The run's own segmenter, when its inputs are restricted to the lungs (served from the folder it recorded).
     segmenter = c.info.prep.lungs ? await loadPageSegmenter() : null;
   } catch (err) {
