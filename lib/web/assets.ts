@@ -2,7 +2,7 @@
  * What `cxr serve` serves for a run: the page (HTML, CSS, the bundled script), /run.json (the run's settings, its
  * val-fitted temperature, Grad-CAM layer and OOD summary), the model folder's model.json and the weight files it
  * names, for a run restricted to the lungs the same of the segmenter it recorded, the OOD gate, and
- * tfjs-backend-wasm's binaries — a fixed table, built once.
+ * tfjs-backend-wasm's and the DICOM codecs' binaries — a fixed table, built once.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +17,8 @@ import type { Asset } from './server';
 import { bundlePage } from './bundle';
 
 const PAGE_DIR = path.join(__dirname, 'page');
+/** dcmjs-codecs' WebAssembly module, next to its script. */
+const DICOM_CODECS_WASM = 'dcmjs-native-codecs.wasm';
 
 /** The run's settings the page needs (see lib/web/page/classify.ts RunInfo). */
 export function runInfo(rm: RunModel, ood: OodFile): Record<string, unknown> {
@@ -74,5 +76,7 @@ export async function runAssets(rm: RunModel, ood: OodFile): Promise<Map<string,
   for (const name of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
     assets.set(`/wasm/${name}`, { type: 'application/wasm', file: path.join(wasmDir, name) });
   }
+  // DICOM's compressed transfer syntaxes (lib/data/dicom/codecs.ts), fetched on the first such file.
+  assets.set(`/wasm/${DICOM_CODECS_WASM}`, { type: 'application/wasm', file: path.join(path.dirname(require.resolve('dcmjs-codecs')), DICOM_CODECS_WASM) });
   return assets;
 }

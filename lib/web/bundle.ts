@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { CxrError, describeError } from '../errors';
 
-const NODE_ONLY = /^(node:|fs$|path$|os$|crypto$|child_process$|worker_threads$|zlib$|url$|util$|stream$|sharp$|h5wasm|@tensorflow\/tfjs-node|dicom-parser$|dcmjs-codecs$|cli-progress$|csv-parse|csv-stringify)/;
+const NODE_ONLY = /^(node:|fs$|path$|os$|crypto$|child_process$|worker_threads$|zlib$|url$|util$|stream$|sharp$|h5wasm|@tensorflow\/tfjs-node|cli-progress$|csv-parse|csv-stringify)/;
 
 /** lib modules that register custom layers with TF.js when loaded: their load is what matters. */
 const REGISTERS_LAYERS = [path.join('train', 'head.ts'), path.join('models', 'layers.ts'), path.join('models', 'layers-bn.ts')];

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
-const cxr = path.resolve(__dirname, '..', '..', 'bin', 'cxr.js');
+/** The project's `cxr` command. */
+export const cxr = path.resolve(__dirname, '..', '..', 'bin', 'cxr.js');
 
 /** One result as the page or `cxr predict --json` gives it. */
 export interface PredictionJson {

@@ -4,6 +4,7 @@
  * `cxr predict --json`'s (within 0.02), and images that are not chest X-rays are refused.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,7 +12,8 @@ import sharp from 'sharp';
 import { syntheticData, tempDir, trainTinyRun } from '../report/run-fixture';
 import { readRunSplit } from '../../lib/train/run-folder';
 import { mulberry32 } from '../../lib/random';
-import { comparePage, oodThreshold, predictJson, servePage, upload, type ServedPage } from './page-fixture';
+import { CANARIES, makeDicomFixtures, noPython } from '../data/dicom-fixtures';
+import { comparePage, cxr, oodThreshold, predictJson, servePage, upload, type ServedPage } from './page-fixture';
 
 let root: string;
 let run: string;
@@ -83,4 +85,34 @@ test('images that are not chest X-rays are refused', { timeout: 120_000 }, async
   console.log(`refused: ${JSON.stringify(results)}`);
   assert.equal(results.colour, true, 'a colour photo is refused');
   assert.equal(await served.page.locator('[data-testid=refusal]').isVisible(), results.grey);
+});
+
+test('DICOM in the page: the same display pipeline and codecs as cxr predict, a lateral view refused by both', { timeout: 180_000, skip: noPython }, async () => {
+  const fixtures = await makeDicomFixtures();
+  try {
+    const names = ['mono1-12bit-window-linear', 'signed-16bit-rescale-window', 'rle-8bit-mono1', 'jpegls-12bit-window', 'j2k-16bit-window', 'jpeg-lossless-12bit-mono1'];
+    const files = names.map((n) => path.join(fixtures.dir, `${n}.dcm`));
+    // One without an extension: the preamble decides, not the name.
+    const bare = path.join(fixtures.dir, 'no-extension');
+    fs.copyFileSync(files[3], bare);
+    files.push(bare);
+    const { worst } = await comparePage(served.page, files, predictJson(run, files), oodThreshold(run));
+    assert.ok(worst < 0.02, `largest probability difference ${worst}`);
+    console.log(`page vs cxr predict on ${files.length} DICOM files (native, RLE, JPEG-LS, JPEG 2000, JPEG lossless): largest |Δp| ${worst.toExponential(2)}`);
+
+    const lateral = path.join(fixtures.dir, 'data', 'normal', 'lateral.dcm');
+    const cli = spawnSync(process.execPath, [cxr, 'predict', '--run', run, '--json', lateral], { encoding: 'utf8' });
+    assert.notEqual(cli.status, 0);
+    assert.match(cli.stderr, /lateral\.dcm: lateral view/);
+    await served.page.evaluate(() => (document.querySelector('[data-testid=prediction]')!.textContent = ''));
+    await served.page.setInputFiles('[data-testid=file]', lateral);
+    await served.page.waitForFunction(() => document.querySelector('[data-testid=prediction]')!.textContent !== '');
+    const shown = JSON.parse((await served.page.textContent('[data-testid=prediction]'))!) as { error?: string; label?: string };
+    assert.equal(shown.label, undefined);
+    assert.match(shown.error ?? '', /lateral\.dcm: lateral view/);
+    const text = await served.page.textContent('body');
+    for (const canary of CANARIES) assert.ok(!text!.includes(canary), `${canary} on the page`);
+  } finally {
+    fixtures.cleanup();
+  }
 });

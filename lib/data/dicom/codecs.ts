@@ -24,6 +24,16 @@ export const COMPRESSED_SYNTAXES: Record<string, { name: string; decoder: Decode
 };
 
 let codecs: Promise<CodecsModule> | undefined;
+/** Where a browser fetches the codecs' WebAssembly (set by the page); node reads it from the package. */
+let browserWasmUrl: string | undefined;
+
+/**
+ * Makes the codecs fetch their WebAssembly from `url` (call before the first compressed file, in a browser).
+ * @example useCodecsWasmUrl('/wasm/dcmjs-native-codecs.wasm')
+ */
+export function useCodecsWasmUrl(url: string): void {
+  browserWasmUrl = url;
+}
 
 /** dcmjs-codecs (its WebAssembly module holds libjpeg 8/12/16-bit, CharLS, OpenJPEG, RLE), loaded once on first use. */
 function loadCodecs(): Promise<CodecsModule> {
@@ -31,6 +41,16 @@ function loadCodecs(): Promise<CodecsModule> {
     const mod: CodecsModule = require('dcmjs-codecs');
     // Its logger is on at every level by default; errors reach us as exceptions instead.
     mod.log.setLevel('silent');
+    if (browserWasmUrl) {
+      const url = browserWasmUrl;
+      // In a browser the library fetches its module through eval(), which the page's CSP (no 'unsafe-eval')
+      // forbids: hand it the bytes instead.
+      (mod.NativeCodecs as unknown as { _getWebAssemblyBytes(): Promise<ArrayBuffer> })._getWebAssemblyBytes = async () => {
+        const r = await fetch(url);
+        if (!r.ok) throw new Error(`${url}: ${r.status} ${r.statusText}`);
+        return r.arrayBuffer();
+      };
+    }
     await mod.NativeCodecs.initializeAsync();
     return mod;
   })();

@@ -1,5 +1,6 @@
 import { InputFileError } from '../../errors';
 import { COMPRESSED_SYNTAXES, firstFrameBytes } from './codecs';
+import { dicomExclusion } from './exclusion';
 import { DicomFormatError, NATIVE_SYNTAXES, parseDicom, type DicomImageHeader, type ParsedDicom } from './parse';
 import { displayGrey, storedValues } from './pixels';
 
@@ -61,7 +62,8 @@ function colourPixels(bytes: Uint8Array, h: DicomImageHeader, decodedByCodec: bo
 }
 
 /**
- * Decodes a DICOM file's first frame through the display pipeline (see pixels.ts).
+ * Decodes a DICOM file's first frame through the display pipeline (see pixels.ts); a lateral view, another body
+ * part or another modality is refused (exclusion.ts).
  * @param buf the whole file; `name` is used in errors
  * @throws InputFileError naming `name` for anything that stops the image from being shown
  * @example const { data, width, height } = await decodeDicom(fs.readFileSync(f), f);
@@ -70,6 +72,8 @@ export async function decodeDicom(buf: Uint8Array, name: string, maxPixels = Inf
   try {
     const parsed = parseDicom(buf);
     const h = imageHeaderOf(parsed, maxPixels);
+    const excluded = dicomExclusion(parsed.safe, true);
+    if (excluded) throw new DicomFormatError(excluded);
     const { bytes, warning } = await firstFrameBytes(parsed.dataSet, parsed.pixelData!, h);
     const warnings = h.frames > 1 ? [`multi-frame DICOM (${h.frames} frames): only the first frame is used`] : [];
     if (warning) warnings.push(warning);

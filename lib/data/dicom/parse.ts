@@ -90,7 +90,13 @@ function parserMessage(err: unknown): string {
 }
 
 function inflate(bytes: Uint8Array, position: number): Uint8Array {
-  const inflated = zlib.inflateRawSync(bytes.subarray(position));
+  let inflated: Uint8Array;
+  try {
+    inflated = zlib.inflateRawSync(bytes.subarray(position));
+  } catch (err) {
+    // A corrupt stream, or the page (a browser has no synchronous inflate).
+    throw new DicomFormatError(`deflated transfer syntax: cannot inflate the data set (${err instanceof Error ? err.message : String(err)})`);
+  }
   const whole = new Uint8Array(position + inflated.length);
   whole.set(bytes.subarray(0, position));
   whole.set(inflated, position);

@@ -1,5 +1,6 @@
 import type { Sample } from '../types';
-import { DicomFormatError, parseDicom, type DicomSafeFields } from './parse';
+import { DicomFormatError, parseDicom } from './parse';
+import { dicomExclusion } from './exclusion';
 import { patientKey } from './patient-key';
 
 /** What a DICOM header tells the scan about one image; `excluded` says why it must not be used. */
@@ -12,13 +13,6 @@ export interface DicomSampleFields {
   excluded?: string;
 }
 
-/** View Position values (PS3.3 C.8.11.5) of lateral and decubitus views; the models take frontal chest views. */
-const LATERAL = /^(LL|RL|LLD|RLD|LAT|LATERAL|LEFT LATERAL|RIGHT LATERAL|XTABLE LATERAL|LATERAL DECUBITUS)$/i;
-/** Body Part Examined values (PS3.16 Annex L) that are clearly not a chest. */
-const NOT_CHEST = /^(SKULL|HEAD|BRAIN|FACE|NECK|CSPINE|TSPINE|LSPINE|SSPINE|SPINE|ABDOMEN|PELVIS|HIP|SHOULDER|CLAVICLE|ARM|ELBOW|FOREARM|WRIST|HAND|FINGER|LEG|KNEE|ANKLE|FOOT|TOE|BREAST|EXTREMITY)$/i;
-/** Modalities that never hold a chest radiograph. */
-const NOT_RADIOGRAPH = /^(CT|MR|US|NM|PT|MG|XA|RF|OT_VIDEO|ECG|SR|KO|PR|SEG|RTSTRUCT|RTPLAN|RTDOSE)$/i;
-
 /** Adult or paediatric from PatientAge (`045Y`, `007M`, `010W`, `003D`); ages over 89 are shown as 90+ (HIPAA). */
 export function ageGroupFromAge(age: string | undefined): string | undefined {
   const m = age?.trim().toUpperCase().match(/^(\d{1,3})\s*([YMWD])?$/);
@@ -26,16 +20,6 @@ export function ageGroupFromAge(age: string | undefined): string | undefined {
   const n = Number(m[1]);
   const years = Math.floor(m[2] === 'M' ? n / 12 : m[2] === 'W' ? n / 52 : m[2] === 'D' ? n / 365 : n);
   return `${years >= 18 ? 'adult' : 'paediatric'}(age=${years > 89 ? '90+' : years})`;
-}
-
-function exclusion(safe: DicomSafeFields, hasPixels: boolean): string | undefined {
-  if (!hasPixels) return 'DICOM without pixel data (e.g. a structured report): not an image';
-  if (safe.viewPosition && LATERAL.test(safe.viewPosition.trim())) {
-    return `lateral view (View Position ${safe.viewPosition}): excluded, the models take frontal chest X-rays`;
-  }
-  if (safe.bodyPart && NOT_CHEST.test(safe.bodyPart.trim())) return `not a chest (Body Part Examined ${safe.bodyPart}): excluded`;
-  if (safe.modality && NOT_RADIOGRAPH.test(safe.modality.trim())) return `not a radiograph (Modality ${safe.modality}): excluded`;
-  return undefined;
 }
 
 /**
@@ -54,7 +38,7 @@ export function dicomSampleFields(buf: Uint8Array): DicomSampleFields {
   }
   const { safe } = parsed;
   const source = [safe.manufacturer, safe.stationName].filter(Boolean).join(' ');
-  const excluded = exclusion(safe, parsed.pixelData !== null);
+  const excluded = dicomExclusion(safe, parsed.pixelData !== null);
   const ageGroup = ageGroupFromAge(safe.patientAge);
   return {
     ...(parsed.patientId ? { patientId: patientKey(parsed.patientId) } : {}),

@@ -1,6 +1,7 @@
 /**
- * The run's input steps in the browser, on the same lib code where it can run here: decode (the browser's own
- * decoder; EXIF orientation applied, alpha over black, as lib/data/decode does) → lung crop or mask on the full
+ * The run's input steps in the browser, on the same lib code where it can run here: decode (DICOM with
+ * lib/data/dicom; other files with the browser's own decoder, EXIF orientation applied, alpha over black, as
+ * lib/data/decode does) → lung crop or mask on the full
  * decoded image (lungs.ts: the run's own segmenter and lib/segment's code) → border crop (lib's cropBorder)
  * → format normalisation (grey, long side to 256 with the TypeScript resize, one JPEG round trip through the
  * canvas at quality 0.8 instead of sharp's) → enhancement (lib/enhance: white balance + CLAHE, the same
@@ -9,6 +10,8 @@
  * U-Net): README's "cxr serve" section gives the measured effect on probabilities.
  */
 import { cropBorder, CANONICAL_QUALITY, CANONICAL_SIDE, type RgbImage } from '../../data/input/normalise';
+import { decodeDicom } from '../../data/dicom/image';
+import { isDicom } from '../../data/dicom/parse';
 import type { InputPrep } from '../../data/input/images';
 import { greyToRgb, rgbToGrey } from '../../enhance/grey';
 import { enhance, type EnhanceOptions } from '../../enhance/pipeline';
@@ -60,19 +63,33 @@ function bitmapRgb(bitmap: ImageBitmap): RgbImage {
   return { data, width, height };
 }
 
+/** A decoded upload, with what the user should be told about it (e.g. only the first DICOM frame was used). */
+export interface DecodedUpload extends RgbImage {
+  warnings: string[];
+}
+
 /**
- * Decodes an image file with the browser's decoder, without colour management (as sharp reads the samples).
- * @throws Error naming the file when the browser cannot decode it
+ * Decodes an uploaded file: DICOM (the `DICM` preamble, whatever the name) through lib/data/dicom — the same
+ * parser, codecs and display pipeline as `cxr predict` — anything else with the browser's decoder, without colour
+ * management (as sharp reads the samples).
+ * @throws Error naming the file when it cannot be decoded, or when a DICOM is a lateral view, another body part
+ *   or has no image
  */
-export async function decodeFile(file: Blob, name: string): Promise<RgbImage> {
+export async function decodeFile(file: Blob, name: string): Promise<DecodedUpload> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (isDicom(bytes)) {
+    const img = await decodeDicom(bytes, name);
+    const data = img.channels === 3 ? img.data : greyToRgb(img.data);
+    return { data, width: img.width, height: img.height, warnings: img.warnings };
+  }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
   } catch {
-    throw new Error(`${name}: not an image this browser can decode (PNG or JPEG)`);
+    throw new Error(`${name}: not an image this browser can decode (PNG, JPEG or DICOM)`);
   }
   try {
-    return bitmapRgb(bitmap);
+    return { ...bitmapRgb(bitmap), warnings: [] };
   } finally {
     bitmap.close();
   }

@@ -4,6 +4,7 @@
  * training X-rays. The result is also written as JSON into `[data-testid=prediction]` for tests and scripts.
  */
 import { overlayHeatmap, upsampleMap } from '../../eval/gradcam';
+import { useCodecsWasmUrl } from '../../data/dicom/codecs';
 import { describeError } from '../../errors';
 import { loadClassifier, type Classifier, type Classification } from './classify';
 import { decodeFile, prepareInput } from './input';
@@ -66,7 +67,8 @@ async function run(c: Classifier, segmenter: PageSegmenter | null, file: File): 
   showProbabilities(c, r);
   drawOverlay(input.shown, r);
   $('result').hidden = false;
-  status.textContent = r.ood ? `${file.name}: refused (out of distribution)` : `${file.name}: ${r.label}`;
+  const notes = img.warnings.length > 0 ? ` (${img.warnings.join('; ')})` : '';
+  status.textContent = `${r.ood ? `${file.name}: refused (out of distribution)` : `${file.name}: ${r.label}`}${notes}`;
   const probabilities = Object.fromEntries(c.task.classes.map((name, k) => [name, r.probabilities[k]]));
   const lungBox = input.lungBox ? { lungBox: input.lungBox } : {};
   $('prediction').textContent = JSON.stringify({ file: file.name, label: r.label, probabilities, ood: r.ood, distance: r.distance, backend: c.backend, ...lungBox });
@@ -74,6 +76,7 @@ async function run(c: Classifier, segmenter: PageSegmenter | null, file: File): 
 
 async function start(): Promise<void> {
   const status = $('status');
+  useCodecsWasmUrl('/wasm/dcmjs-native-codecs.wasm');
   let c: Classifier;
   let segmenter: PageSegmenter | null;
   try {
