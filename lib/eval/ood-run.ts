@@ -17,14 +17,15 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { HEAD_POOL_LAYER } from '../train/head';
 import { readRunSplit } from '../train/run-folder';
 import { modelInput, runImageBatches, type RunModel } from '../train/run-model';
-import { fitOodGate, mahalanobis2, OOD_QUANTILE, type OodGate } from './ood';
+import { fitOodGate, mahalanobis2, OOD_MARGIN, OOD_QUANTILE, type OodGate } from './ood';
 
 /** What `ood.json` holds (the precision matrix is in `ood.f32`). */
 export interface OodFile {
-  version: 1;
+  version: 2;
   layer: string;
   dim: number;
   quantile: number;
+  margin: number;
   threshold: number;
   shrinkage: number;
   mean: number[];
@@ -96,12 +97,13 @@ function readOod(dir: string, fingerprint: string): RunOod | null {
   } catch (err) {
     throw new InputFileError(json, `unreadable (${describeError(err)}); delete it to refit the gate`, { cause: err });
   }
-  if (file.version !== 1 || file.modelFingerprint !== fingerprint) return null;
+  // Version 1 gates were thresholded at the quantile itself: refitted.
+  if (file.version !== 2 || file.modelFingerprint !== fingerprint) return null;
   const buf = fs.readFileSync(matrix);
   if (buf.length !== file.dim * file.dim * 4) return null;
   const precision = new Float32Array(file.dim * file.dim);
   new Uint8Array(precision.buffer).set(buf);
-  const gate: OodGate = { dim: file.dim, mean: Float64Array.from(file.mean), precision, shrinkage: file.shrinkage, threshold: file.threshold, quantile: file.quantile };
+  const gate: OodGate = { dim: file.dim, mean: Float64Array.from(file.mean), precision, shrinkage: file.shrinkage, threshold: file.threshold, quantile: file.quantile, margin: file.margin };
   return { gate, file };
 }
 
@@ -119,12 +121,12 @@ export async function loadRunOod(rm: RunModel, log: (line: string) => void = () 
   const files = (split: string) => rows.filter((r) => r.split === split).map((r) => dataFilePath(rm.config.data, r.file));
   log(`fitting the out-of-distribution gate on ${rows.length} split images (once per run)`);
   const [train, val, test] = [await runPooledFeatures(rm, files('train')), await runPooledFeatures(rm, files('val')), await runPooledFeatures(rm, files('test'))];
-  const fitted = fitOodGate(train, val, OOD_QUANTILE);
+  const fitted = fitOodGate(train, val, OOD_QUANTILE, OOD_MARGIN);
   // Stored as float32 (what the page reads), and the distances below use the stored matrix, as every reader does.
   const precision = Float32Array.from(fitted.precision);
   const gate: OodGate = { ...fitted, precision };
   const file: OodFile = {
-    version: 1, layer: HEAD_POOL_LAYER, dim: gate.dim, quantile: gate.quantile, threshold: gate.threshold, shrinkage: gate.shrinkage,
+    version: 2, layer: HEAD_POOL_LAYER, dim: gate.dim, quantile: gate.quantile, margin: gate.margin, threshold: gate.threshold, shrinkage: gate.shrinkage,
     mean: Array.from(gate.mean), modelFingerprint: fingerprint, train: train.length, val: val.length,
     test: { n: test.length, refused: test.filter((f) => mahalanobis2(gate, f) > gate.threshold).length },
   };

@@ -3,8 +3,8 @@
  * (squared Mahalanobis distance under a Gaussian fitted to them) is refused instead of diagnosed, as Chester
  * (Cohen et al. 2019) refuses what is not a chest X-ray. The covariance of a few thousand 2,048-wide feature
  * vectors is singular or close to it, so it is shrunk towards a scaled identity with the Ledoit–Wolf intensity
- * (scikit-learn's `ledoit_wolf_shrinkage`); the threshold is a high quantile of the validation images' distances,
- * so about that share of in-distribution images passes by construction. Pure functions over typed arrays.
+ * (scikit-learn's `ledoit_wolf_shrinkage`); the threshold is a multiple of a high quantile of the validation
+ * images' distances, with room for X-rays from other hospitals (see OOD_MARGIN). Pure functions over typed arrays.
  */
 
 /** A Gaussian model of feature vectors, ready to score: mean and precision (inverse shrunk covariance). */
@@ -21,8 +21,10 @@ export interface FeatureGaussian {
 export interface OodGate extends FeatureGaussian {
   /** Squared Mahalanobis distance threshold. */
   threshold: number;
-  /** The validation quantile the threshold is (e.g. 0.99). */
+  /** The validation quantile the threshold is a multiple of (e.g. 0.99). */
   quantile: number;
+  /** The threshold over that quantile (e.g. 2). */
+  margin: number;
 }
 
 function checkRows(rows: readonly ArrayLike<number>[], what: string): number {
@@ -164,19 +166,27 @@ export function quantile(values: readonly number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
-/** Default validation quantile of the threshold: about 1 % of in-distribution images refused. */
+/** Default validation quantile of the threshold. */
 export const OOD_QUANTILE = 0.99;
+/**
+ * Default factor on that quantile. X-rays from hospitals the model never saw lie farther out than its own val
+ * split: measured on a ResNet-50 run with two sources held out, their distances reached 1.67× the val 99th
+ * percentile (1.6 % of them beyond it), while photos, a document and textures lay at 4.3× to 22×. Twice the
+ * quantile refuses none of those X-rays and all of those images.
+ */
+export const OOD_MARGIN = 2;
 
 /**
- * Fits the gate: a Gaussian on `train` features, the threshold at the `q` quantile of the `val` features'
- * distances (images never seen by the fit, so the quantile is not optimistic).
+ * Fits the gate: a Gaussian on `train` features, the threshold at `margin` times the `q` quantile of the `val`
+ * features' distances (images never seen by the fit, so the quantile is not optimistic).
  * @example const gate = fitOodGate(trainRows, valRows); isOutOfDistribution(gate, features)
  */
-export function fitOodGate(train: readonly ArrayLike<number>[], val: readonly ArrayLike<number>[], q = OOD_QUANTILE): OodGate {
+export function fitOodGate(train: readonly ArrayLike<number>[], val: readonly ArrayLike<number>[], q = OOD_QUANTILE, margin = OOD_MARGIN): OodGate {
   if (val.length === 0) throw new RangeError('fitOodGate: the threshold needs validation features');
+  if (!(margin >= 1)) throw new RangeError(`fitOodGate: margin must be at least 1, got ${margin}`);
   const g = fitFeatureGaussian(train);
-  const threshold = quantile(val.map((v) => mahalanobis2(g, v)), q);
-  return { ...g, threshold, quantile: q };
+  const threshold = margin * quantile(val.map((v) => mahalanobis2(g, v)), q);
+  return { ...g, threshold, quantile: q, margin };
 }
 
 /** True when the image's features are farther from the training images than the gate allows. */

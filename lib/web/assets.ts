@@ -27,7 +27,7 @@ export function runInfo(rm: RunModel, ood: OodFile): Record<string, unknown> {
     id: path.basename(rm.dir), model: c.model, task: c.task, classes: rm.classes, temperature: runTemperature(rm.dir).temperature,
     inputSize: c.inputSize, fit: c.fit, enhance: c.enhance, prep: c.prep, preprocess: c.preprocess, gradCamLayer: runGradCamLayer(rm),
     segmenter: rm.lungs ? { id: rm.lungs.id } : null,
-    ood: { threshold: ood.threshold, quantile: ood.quantile, dim: ood.dim, train: ood.train, val: ood.val, test: ood.test },
+    ood: { threshold: ood.threshold, quantile: ood.quantile, margin: ood.margin, dim: ood.dim, train: ood.train, val: ood.val, test: ood.test },
   };
 }
 

@@ -64,8 +64,14 @@ test('the gate passes held-out in-distribution vectors and refuses shifted ones'
   const test = rows(300, dim, 3);
   const refused = test.filter((v) => isOutOfDistribution(gate, v)).length / test.length;
   assert.ok(refused < 0.05, `false refusals ${refused}`);
-  const far = rows(100, dim, 4, 3);
+  const far = rows(100, dim, 4, 5);
   assert.ok(far.every((v) => isOutOfDistribution(gate, v)), 'every shifted vector refused');
+  // The threshold is the margin times the val quantile: with margin 1, exactly the quantile.
+  const tight = fitOodGate(rows(400, dim, 1), rows(200, dim, 2), 0.99, 1);
+  assert.equal(gate.margin, 2);
+  assert.ok(Math.abs(gate.threshold - 2 * tight.threshold) < 1e-9 * gate.threshold);
+  assert.ok(Math.abs(tight.threshold - quantile(rows(200, dim, 2).map((v) => mahalanobis2(tight, v)), 0.99)) < 1e-9 * tight.threshold);
+  assert.throws(() => fitOodGate(rows(400, dim, 1), rows(200, dim, 2), 0.99, 0.5), /margin must be at least 1/);
   // Fewer vectors than dimensions: shrinkage keeps the covariance invertible.
   const few = fitFeatureGaussian(rows(10, 40, 5));
   assert.ok(few.shrinkage > 0 && Number.isFinite(mahalanobis2(few, rows(1, 40, 6)[0])));

@@ -29,7 +29,7 @@ export interface RunInfo extends InputSettings {
   gradCamLayer: string;
   /** The lung segmenter the run recorded (runs with `prep.lungs`), served at /segmenter/. */
   segmenter: { id: string } | null;
-  ood: { threshold: number; quantile: number; dim: number; train: number; val: number; test: { n: number; refused: number } };
+  ood: { threshold: number; quantile: number; margin: number; dim: number; train: number; val: number; test: { n: number; refused: number } };
 }
 
 /** Backends in order of preference; webgpu only where its package is bundled (it is not: see README). */
@@ -103,9 +103,9 @@ export async function loadClassifier(onProgress?: LoadProgress): Promise<Classif
   const model = await loadServedModel('/model/model.json', onProgress);
   const pool = model.getLayer(HEAD_POOL_LAYER);
   const both = tf.model({ inputs: model.inputs, outputs: [pool.output as tf.SymbolicTensor, model.outputs[0]] });
-  const oodFile = (await (await fetchOk('/ood.json')).json()) as { dim: number; mean: number[]; threshold: number; quantile: number; shrinkage: number };
+  const oodFile = (await (await fetchOk('/ood.json')).json()) as { dim: number; mean: number[]; threshold: number; quantile: number; margin: number; shrinkage: number };
   const precision = new Float32Array(await (await fetchOk('/ood.f32')).arrayBuffer());
-  const gate: OodGate = { dim: oodFile.dim, mean: Float64Array.from(oodFile.mean), precision, threshold: oodFile.threshold, quantile: oodFile.quantile, shrinkage: oodFile.shrinkage };
+  const gate: OodGate = { dim: oodFile.dim, mean: Float64Array.from(oodFile.mean), precision, threshold: oodFile.threshold, quantile: oodFile.quantile, margin: oodFile.margin, shrinkage: oodFile.shrinkage };
   const gc = gradCamModel(model, info.gradCamLayer);
   const task = taskSpec(info.task);
   const size = info.inputSize;
