@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// Registers the webgpu backend where the browser has WebGPU (navigator.gpu); elsewhere it stays unregistered.
+import '@tensorflow/tfjs-backend-webgpu';
 import { logitsFromProbs, softmax } from '../../eval/calibration';
 import { gradCamMaps, gradCamModel } from '../../eval/gradcam';
 import { mahalanobis2, type OodGate } from '../../eval/ood';
@@ -32,7 +34,7 @@ export interface RunInfo extends InputSettings {
   ood: { threshold: number; quantile: number; margin: number; dim: number; train: number; val: number; test: { n: number; refused: number } };
 }
 
-/** Backends in order of preference; webgpu only where its package is bundled (it is not: see README). */
+/** Backends in order of preference. */
 export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
 /**
