@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { BACKEND_CHOICES, parseBackendChoice, type BackendChoice } from './backend/choice';
 import { CxrError, UsageError, describeError } from './errors';
 import { registerNativeGradients } from './backend/native-gradients';
 import { applyOneDnnDecision, oneDnnDecision, type OneDnnDecision } from './backend/onednn';
@@ -13,11 +14,7 @@ import { findNativeBackend, type NativeBinding } from './tfjs-internal';
  * on the CPU, WebAssembly, or pure JavaScript — the first that works, or the one the user forces.
  */
 
-/** `tensorflow-gpu`: @tensorflow/tfjs-node-gpu; `tensorflow`: @tensorflow/tfjs-node; `wasm`; `cpu`: pure JS. */
-export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-
-/** Best first. */
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_CHOICES, parseBackendChoice, type BackendChoice } from './backend/choice';
 
 /** One candidate backend and why it is or is not usable. */
 export interface CandidateInfo {
@@ -57,12 +54,6 @@ const NATIVE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
 const SETUP_HINT = 'run `npm run setup:native`';
 
 let pending: Promise<BackendInfo> | undefined;
-
-/** Parses a backend name from the CLI or the environment. */
-export function parseBackendChoice(value: string, source: string): BackendChoice {
-  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new UsageError(`${source}: unknown backend '${value}' (choose from ${BACKEND_CHOICES.join(', ')})`);
-}
 
 /**
  * Selects and initialises the backend. Idempotent: later calls return the first call's result whatever their

@@ -4,29 +4,45 @@
  * and turns errors into one clear line and an exit code.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_CHOICES, parseBackendChoice } from '../backend';
+import { BACKEND_CHOICES, parseBackendChoice } from '../backend/choice';
 import { CxrError } from '../errors';
 
 type Register = (program: Command) => void;
 
-const COMMANDS: Register[] = [
-  require('./doctor').register,
-  require('./data').register,
-  require('./enhance').register,
-  require('./train').register,
-  require('./predict').register,
-  require('./models').register,
-  require('./evaluate').register,
-  require('./compare').register,
-  require('./report').register,
-  require('./study').register,
-  require('./segment').register,
-  require('./dicom').register,
-  require('./serve').register,
+/**
+ * Each command file and the command names it registers. Loaded on demand: a command loads only its own file (most
+ * load TensorFlow.js, half a second), help and unknown commands load them all.
+ */
+const COMMANDS: [names: string[], load: () => Register][] = [
+  [['doctor'], () => require('./doctor').register],
+  [['data'], () => require('./data').register],
+  [['enhance'], () => require('./enhance').register],
+  [['train'], () => require('./train').register],
+  [['predict'], () => require('./predict').register],
+  [['models', 'weights'], () => require('./models').register],
+  [['evaluate'], () => require('./evaluate').register],
+  [['compare'], () => require('./compare').register],
+  [['report'], () => require('./report').register],
+  [['study'], () => require('./study').register],
+  [['segment'], () => require('./segment').register],
+  [['dicom'], () => require('./dicom').register],
+  [['serve'], () => require('./serve').register],
 ];
 
-/** The `cxr` command with every subcommand registered (parse with `parseAsync`). */
-export function buildProgram(): Command {
+/** The command name in the user's arguments (the first word that is not the global `--backend` or its value). */
+function commandName(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--backend') i++;
+    else if (!args[i].startsWith('-')) return args[i];
+  }
+  return undefined;
+}
+
+/**
+ * The `cxr` command (parse with `parseAsync`): with `args` naming a command, only that command is registered;
+ * otherwise every one, for help and the list of commands.
+ */
+export function buildProgram(args: readonly string[] = []): Command {
   const program = new Command('cxr')
     .description('Chest X-ray classification toolkit (COVID-19 / viral pneumonia / normal)')
     .showHelpAfterError()
@@ -41,7 +57,9 @@ export function buildProgram(): Command {
       const backend = cmd.opts().backend as string | undefined;
       if (backend) process.env.CXR_BACKEND = backend;
     });
-  for (const register of COMMANDS) register(program);
+  const name = commandName(args);
+  const only = COMMANDS.filter(([names]) => name !== undefined && names.includes(name));
+  for (const [, load] of only.length > 0 ? only : COMMANDS) load()(program);
   return program;
 }
 
@@ -51,7 +69,7 @@ export function buildProgram(): Command {
  * @returns the process exit code: 0, or the error's (1 failure, 2 bad input file, 64 usage)
  */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
