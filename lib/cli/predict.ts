@@ -5,7 +5,9 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { decodeImage } from '../data/decode';
 import { InputFileError } from '../errors';
+import { colourShare, refusal } from '../eval/colour-gate';
 import { loadRunOod } from '../eval/ood-run';
 import { mahalanobis2 } from '../eval/ood';
 import { calibrate, runTemperature } from '../eval/run-temperature';
@@ -26,7 +28,7 @@ export function register(program: Command): void {
     .command('predict')
     .description("Print each image's class probabilities under a trained run's model (calibrated; refused when out of distribution)")
     .requiredOption('--run <dir>', 'run folder (runs/<id>)')
-    .option('--json', 'one JSON object per line: {"file","label","probabilities","ood","distance"}')
+    .option('--json', 'one JSON object per line: {"file","label","probabilities","ood","refusal","distance","colour"}')
     .option('--uncalibrated', "the model's own probabilities, without the run's temperature (what cxr evaluate scores)")
     .option('--no-ood', 'skip the out-of-distribution gate (fitted once per run on first use)')
     .argument('<images...>', 'image files')
@@ -47,16 +49,23 @@ export function register(program: Command): void {
           }
         }
         const features = ood ? await runPooledFeatures(rm, results.map((r) => path.resolve(r.file))) : [];
+        const colours: number[] = [];
+        for (const r of ood ? results : []) {
+          const img = await decodeImage(r.file, { warn: false });
+          colours.push(colourShare(img.data, img.width * img.height));
+        }
         results.forEach((r, i) => {
           const probs = calibrate(rm.classes.map((c) => r.probabilities[c]), temperature);
           const probabilities = Object.fromEntries(rm.classes.map((c, k) => [c, probs[k]]));
           const distance = ood ? mahalanobis2(ood.gate, features[i]) : null;
-          const refused = ood ? distance! > ood.gate.threshold : null;
+          const why = ood ? refusal(colours[i], distance!, ood.gate.threshold) : null;
+          const refused = ood ? why !== null : null;
           const label = predictedClass(rm.task, probs);
-          if (opts.json) console.log(JSON.stringify({ file: r.file, label, probabilities, ood: refused, distance }));
+          if (opts.json) console.log(JSON.stringify({ file: r.file, label, probabilities, ood: refused, refusal: why, distance, colour: ood ? colours[i] : null }));
           else {
             const shown = rm.classes.map((c) => `${c} ${probabilities[c].toFixed(4)}`).join('  ');
-            console.log(`${r.file}\t${label}\t${shown}${refused ? '\tOUT OF DISTRIBUTION (not like the training X-rays: no diagnosis)' : ''}`);
+            const note = why === 'colour' ? 'a colour image, not a chest X-ray' : 'not like the training X-rays';
+            console.log(`${r.file}\t${label}\t${shown}${refused ? `\tOUT OF DISTRIBUTION (${note}: no diagnosis)` : ''}`);
           }
         });
       } finally {

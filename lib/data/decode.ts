@@ -15,6 +15,8 @@ export interface DecodeOptions {
   fit?: 'stretch' | 'pad';
   /** Refuse images with more pixels than this (decompression bombs). Default 100 megapixels. */
   maxPixels?: number;
+  /** Print the image's warnings to stderr (default true; false when the same file was read and reported before). */
+  warn?: boolean;
 }
 
 export interface DecodedImage {
@@ -110,7 +112,7 @@ async function resizeRgb(data: Uint8Array, width: number, height: number, name: 
 
 async function decodeDicomImage(buf: Uint8Array, name: string, opts: DecodeOptions, maxPixels: number): Promise<DecodedImage> {
   const img = await decodeDicom(buf, name, maxPixels);
-  for (const w of img.warnings) console.warn(`cxr: warning: ${name}: ${w}`);
+  if (opts.warn !== false) for (const w of img.warnings) console.warn(`cxr: warning: ${name}: ${w}`);
   const rgb = img.channels === 3 ? img.data : toRgb8(img.data, img.width * img.height, 1, 255);
   const h = img.header;
   return {

@@ -18,8 +18,12 @@ export interface PredictionJson {
   label: string;
   probabilities: Record<string, number>;
   ood: boolean;
+  /** Why the gate refused the image: `colour`, `distance`, or null. */
+  refusal: 'colour' | 'distance' | null;
   /** Squared Mahalanobis distance of the pooled features (the gate refuses above its threshold). */
   distance: number;
+  /** Share of coloured pixels in the decoded image (a colour picture is refused). */
+  colour: number;
 }
 
 /** The page's result, with the backend it ran on and, for lung-cropped runs, the lung box. */

@@ -83,7 +83,7 @@ export interface Classification {
   label: string;
   /** Calibrated, in the task's class order. */
   probabilities: number[];
-  ood: boolean;
+  /** Squared Mahalanobis distance of the pooled features (the gate's verdict is lib/eval/colour-gate.ts refusal). */
   distance: number;
   /** Grad-CAM of the predicted class on the feature map's grid, 0–1. */
   cam: { map: Float32Array; width: number; height: number };
@@ -124,7 +124,7 @@ export async function loadClassifier(onProgress?: LoadProgress): Promise<Classif
       const maps = gradCamMaps(gc, x, [task.classes.indexOf(label)]);
       x.dispose();
       const distance = mahalanobis2(gate, features);
-      return { label, probabilities, ood: distance > gate.threshold, distance, cam: { map: maps.maps[0], width: maps.width, height: maps.height } };
+      return { label, probabilities, distance, cam: { map: maps.maps[0], width: maps.width, height: maps.height } };
     },
   };
 }

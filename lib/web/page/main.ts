@@ -6,6 +6,7 @@
 import { overlayHeatmap, upsampleMap } from '../../eval/gradcam';
 import { useCodecsWasmUrl } from '../../data/dicom/codecs';
 import { describeError } from '../../errors';
+import { colourShare, refusal } from '../../eval/colour-gate';
 import { loadClassifier, type Classifier, type Classification } from './classify';
 import { decodeFile, prepareInput } from './input';
 import { loadPageSegmenter, type PageSegmenter } from './lungs';
@@ -55,23 +56,29 @@ async function run(c: Classifier, segmenter: PageSegmenter | null, file: File): 
   status.textContent = `Reading ${file.name}…`;
   $('prediction').textContent = '';
   const img = await decodeFile(file, file.name);
+  const colour = colourShare(img.data, img.width * img.height);
   const input = await prepareInput(img, c.info, segmenter);
   const r = await c.classify(input.x);
-  const refusal = $('refusal');
-  refusal.hidden = !r.ood;
-  refusal.textContent = r.ood
-    ? `Refused: this image does not look like the chest X-rays the model was trained on (distance ${r.distance.toFixed(1)} > ${c.info.ood.threshold.toFixed(1)}). ` +
-      'It may be a photo, a document, another body part or a lateral view. No diagnosis is given.'
-    : '';
-  $('probabilities').hidden = r.ood;
+  const why = refusal(colour, r.distance, c.info.ood.threshold);
+  const ood = why !== null;
+  const box = $('refusal');
+  box.hidden = !ood;
+  box.textContent =
+    why === 'colour'
+      ? `Refused: this is a colour picture (${(100 * colour).toFixed(0)} % of its pixels coloured); chest X-rays are grey. No diagnosis is given.`
+      : why === 'distance'
+        ? `Refused: this image does not look like the chest X-rays the model was trained on (distance ${r.distance.toFixed(1)} > ${c.info.ood.threshold.toFixed(1)}). ` +
+          'It may be a photo, a document, another body part or a lateral view. No diagnosis is given.'
+        : '';
+  $('probabilities').hidden = ood;
   showProbabilities(c, r);
   drawOverlay(input.shown, r);
   $('result').hidden = false;
   const notes = img.warnings.length > 0 ? ` (${img.warnings.join('; ')})` : '';
-  status.textContent = `${r.ood ? `${file.name}: refused (out of distribution)` : `${file.name}: ${r.label}`}${notes}`;
+  status.textContent = `${ood ? `${file.name}: refused (out of distribution)` : `${file.name}: ${r.label}`}${notes}`;
   const probabilities = Object.fromEntries(c.task.classes.map((name, k) => [name, r.probabilities[k]]));
   const lungBox = input.lungBox ? { lungBox: input.lungBox } : {};
-  $('prediction').textContent = JSON.stringify({ file: file.name, label: r.label, probabilities, ood: r.ood, distance: r.distance, backend: c.backend, ...lungBox });
+  $('prediction').textContent = JSON.stringify({ file: file.name, label: r.label, probabilities, ood, refusal: why, distance: r.distance, colour, backend: c.backend, ...lungBox });
 }
 
 async function start(): Promise<void> {
