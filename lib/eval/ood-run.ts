@@ -62,7 +62,8 @@ export function modelFingerprint(modelDir: string): string {
 function featureModel(rm: RunModel): tf.LayersModel {
   const pool = rm.model.layers.find((l) => l.name === HEAD_POOL_LAYER);
   if (!pool) throw new CxrError(`${rm.dir}: the model has no '${HEAD_POOL_LAYER}' layer to fit an out-of-distribution gate on`);
-  return tf.model({ inputs: rm.model.inputs, outputs: pool.output as tf.SymbolicTensor });
+  // Node 0 is the model's own call: Grad-CAM models built on the same layers add more.
+  return tf.model({ inputs: rm.model.inputs, outputs: pool.getOutputAt(0) as tf.SymbolicTensor });
 }
 
 /**

@@ -11,6 +11,7 @@ import { isLabel } from '../data/labels';
 import type { ImageSample } from '../eval/evaluate';
 import { gradCamImages, massInBox, runGradCamLayer, selectExamples } from '../eval/gradcam';
 import { lungAttention, type LungAttention } from '../eval/lung-attention';
+import { oodSummary, type OodSummary } from '../eval/ood-summary';
 import { BORDER_FRACTION, LUNG_BOX, occlusionTest, standardVariants, type Box, type Fill } from '../eval/occlusion';
 import { readRunFiles, readRunRecord, type RunFiles } from '../train/run-folder';
 import { loadRunModel } from '../train/run-model';
@@ -21,7 +22,8 @@ import type { RunModel } from '../train/run-model';
 import { writeDirAtomic } from '../io/atomic';
 import { encodePng } from '../plots/images';
 
-const FORMAT = 'cxr-analysis/1';
+// 2: the out-of-distribution gate's summary added.
+const FORMAT = 'cxr-analysis/2';
 
 /** One occlusion variant's outcome (no per-image predictions: those stay in memory only). */
 export interface OcclusionRow {
@@ -60,6 +62,8 @@ export interface RunAnalysis {
     /** Share of each map inside the image's segmented lungs (absent in analyses stored before it was measured). */
     lungs?: { segmenter: string; attention: LungAttention | null } | { unavailable: string };
   };
+  /** The out-of-distribution gate: threshold, test false refusals, synthetic non-X-rays refused. */
+  ood: OodSummary | { unavailable: string };
 }
 
 /** Options of {@link runAnalysis}. */
@@ -173,6 +177,8 @@ export async function runAnalysis(dir: string, opts: AnalysisOptions = {}): Prom
       pngs.push({ name, data: (await encodePng({ data: it.overlay, width: it.size, height: it.size, channels: 3 }, 300)).png });
       examples.push({ file: it.file, label: it.label, predicted: it.predicted, kind: c.kind, confidence: Math.max(...it.probs), png: name, size: it.size });
     }
+    log(`analysis: ${path.basename(dir)}: out-of-distribution gate (fitted once per run) on synthetic non-X-ray images`);
+    const ood = await gateSummary(rm, log);
     const analysis: RunAnalysis = {
       format: FORMAT,
       key: analysisKey(dir, opts),
@@ -193,6 +199,7 @@ export async function runAnalysis(dir: string, opts: AnalysisOptions = {}): Prom
           }
           : lungMasks,
       },
+      ood,
     };
     await writeDirAtomic(path.join(dir, 'analysis'), (tmp) => {
       fs.mkdirSync(path.join(tmp, 'gradcam'));
@@ -202,6 +209,16 @@ export async function runAnalysis(dir: string, opts: AnalysisOptions = {}): Prom
     return analysis;
   } finally {
     rm.dispose();
+  }
+}
+
+/** The gate's summary, or why there is none (e.g. a model without a pooling layer to fit it on). */
+async function gateSummary(rm: RunModel, log: (line: string) => void): Promise<OodSummary | { unavailable: string }> {
+  try {
+    return await oodSummary(rm, log);
+  } catch (err) {
+    if (err instanceof CxrError) return { unavailable: err.message };
+    throw err;
   }
 }
 

@@ -12,6 +12,7 @@ import { comparisonSection } from './comparison';
 import { crossValidationSection } from './cross-validation';
 import { generalisationSection } from './generalisation';
 import { lungAttentionBlocks } from './lung-attention';
+import { oodBlocks } from './ood';
 import { confusionFigure, gradCamFigure, historyFigure, occlusionFigure, reliabilityFigure, rocFigure, type GradCamCell } from './figures';
 import { BACKBONE_DISPLAY, STUDY_CAVEAT, STUDY_REPORTED, TASK_DISPLAY } from './study-numbers';
 
@@ -353,6 +354,7 @@ export function reportDocument(data: StudyData, readPng: PngReader): Block[] {
     ...data.runs.flatMap(runSection),
     ...gradCamSection(data, readPng),
     ...shortcutSection(data),
+    ...oodBlocks(data.runs.filter((r) => r.analysis).map((r) => ({ label: r.label, ood: r.analysis!.ood }))),
     ...dataSection(data),
     ...configSection(data),
     ...limitationsSection(data),

@@ -59,7 +59,7 @@ test('the HTML is self-contained: no external resources, figures embedded', () =
 });
 
 test('every section is there, with the study’s numbers and their caveat', () => {
-  for (const section of ['Results', 'Per-run results', 'Grad-CAM', 'Shortcut audit', 'Metadata-only baseline', 'Occlusion test', 'What the models may be using', 'Data', 'Split', 'Run configurations', 'Limitations']) {
+  for (const section of ['Results', 'Per-run results', 'Grad-CAM', 'Shortcut audit', 'Metadata-only baseline', 'Occlusion test', 'What the models may be using', 'Out-of-distribution gate', 'Data', 'Split', 'Run configurations', 'Limitations']) {
     assert.match(html, new RegExp(`<h[23][^>]*>${section}</h[23]>`), section);
     assert.match(md, new RegExp(`^##+ ${section}$`, 'm'), section);
   }
@@ -101,6 +101,17 @@ test('the numbers come from the run files', () => {
     // No lung segmenter in this cache: the report says so rather than training one.
     assert.ok(analysis.gradcam.lungs && 'unavailable' in analysis.gradcam.lungs);
     assert.match(md, /lungs not scored — no lung segmenter is cached/);
+
+    // The gate: fitted into the run folder, its test refusals there and in the report's row.
+    const gate = JSON.parse(fs.readFileSync(path.join(dir, 'ood.json'), 'utf8')) as { threshold: number; test: { n: number; refused: number } };
+    assert.ok('threshold' in analysis.ood, JSON.stringify(analysis.ood));
+    assert.equal(analysis.ood.threshold, gate.threshold);
+    assert.deepEqual(analysis.ood.test, gate.test);
+    assert.equal(gate.test.n, test.length);
+    assert.equal(analysis.ood.nonCxr.length, 8);
+    assert.equal(analysis.ood.nonCxr.find((i) => i.name === 'colour landscape')!.refusal, 'colour');
+    const gateRow = md.split('\n').find((l) => l.startsWith(`| tiny · ${task === '3-class' ? task : 'binary'} |`) && l.includes(`| ${gate.test.refused} of ${gate.test.n} (`));
+    assert.ok(gateRow, `gate row for ${id}`);
 
     // Majority-class rate of the metadata baseline table, from split.csv.
     const labels = split.map((r) => (task === '3-class' ? r.label : r.label === 'covid' ? 'covid' : 'not-covid'));
