@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
 import { UsageError } from '../errors';
 import { XRAY_JITTER } from '../data/input/jitter';
-import { RECIPE_NAMES, recipeSettings, type RecipeName, type RecipeSettings } from '../train/config';
+import { BALANCE_MODES, RECIPE_NAMES, recipeSettings, type BalanceMode, type RecipeName, type RecipeSettings } from '../train/config';
 
 export interface RecipeFlags {
   recipe: string;
@@ -32,7 +32,7 @@ export function addRecipeOptions(cmd: Command): Command {
   return cmd
     .option('--recipe <name>', 'training recipe: deconfounded (inputs cropped to the lungs, no mirror or large rotation) or study (the published recipe)', 'deconfounded')
     .option('--lungs <mode>', "restrict inputs to the lungs (segmented once per image): crop (lung box + 5 % margin; the de-confounded recipe's default), mask (zero outside the lungs) or none")
-    .option('--balance <mode>', "sampling: none (default) or source (class × source cells weighted equally)")
+    .option('--balance <mode>', "sampling: none (default), source (class × source cells weighted equally) or class (classes weighted equally)")
     .option('--border <fraction>', 'crop a border off each side (fraction, e.g. 0.08; default 0)')
     .option('--normalise', 'normalise format: grey, canonical resolution, one JPEG round trip (default off)')
     .option('--no-normalise', 'do not normalise format')
@@ -53,8 +53,8 @@ export function recipeChoice(flags: RecipeFlags): RecipeChoice {
   const base = recipeSettings(recipe);
   const overrides: Partial<RecipeSettings> = {};
   if (flags.balance !== undefined) {
-    if (flags.balance !== 'none' && flags.balance !== 'source') throw new UsageError(`--balance must be none or source, got '${flags.balance}'`);
-    overrides.balance = flags.balance;
+    if (!(BALANCE_MODES as readonly string[]).includes(flags.balance)) throw new UsageError(`--balance must be ${BALANCE_MODES.join(', ')}; got '${flags.balance}'`);
+    overrides.balance = flags.balance as BalanceMode;
   }
   let prep = base.prep;
   if (flags.border !== undefined) {

@@ -1,8 +1,9 @@
 /**
- * Source-balanced sampling. When every COVID image comes from one set of collections and every normal from
+ * Balanced sampling. Source: when every COVID image comes from one set of collections and every normal from
  * another, a network can score well by recognising the collection; weighting each class × source cell
  * equally makes the small sources of a class count as much as its large one, so the class has to be
- * recognised across sources. Each image's weight is capped so that a tiny source is not memorised.
+ * recognised across sources. Class: a class with few images (COVID, once a source is held out) counts as much
+ * as a large one. Each image's weight is capped so that a tiny cell is not memorised.
  */
 import type { Rng } from '../random';
 import type { Sample } from '../data/types';
@@ -11,14 +12,14 @@ import type { Sample } from '../data/types';
 export const MAX_WEIGHT = 3;
 
 /**
- * Weights (mean 1) that give every class × source cell the same total, each capped at MAX_WEIGHT and the
- * rest redistributed so the mean stays 1.
+ * Weights (mean 1) that give every class × source cell (`by` source) or every class (`by` class) the same
+ * total, each capped at MAX_WEIGHT and the rest redistributed so the mean stays 1.
  * @example balanceWeights(samples) // [0.4, 0.4, 2.1, …]
  */
-export function balanceWeights(samples: readonly Pick<Sample, 'label' | 'source'>[]): number[] {
+export function balanceWeights(samples: readonly Pick<Sample, 'label' | 'source'>[], by: 'source' | 'class' = 'source'): number[] {
   const n = samples.length;
   if (n === 0) return [];
-  const cell = (s: Pick<Sample, 'label' | 'source'>) => `${s.label}\u0000${s.source}`;
+  const cell = by === 'source' ? (s: Pick<Sample, 'label' | 'source'>) => `${s.label}\u0000${s.source}` : (s: Pick<Sample, 'label'>) => s.label;
   const counts = new Map<string, number>();
   for (const s of samples) counts.set(cell(s), (counts.get(cell(s)) ?? 0) + 1);
   const raw = samples.map((s) => n / counts.size / counts.get(cell(s))!);

@@ -23,7 +23,9 @@ export type RecipeName = 'study' | 'deconfounded';
 export const RECIPE_NAMES: readonly RecipeName[] = ['study', 'deconfounded'];
 
 /** How training examples are drawn each epoch: as they come, or with every class × source cell weighted equally. */
-export type BalanceMode = 'none' | 'source';
+export type BalanceMode = 'none' | 'source' | 'class';
+/** Every balance mode, for options and checks. */
+export const BALANCE_MODES: readonly BalanceMode[] = ['none', 'source', 'class'];
 
 /** The switches a recipe sets; each can be overridden on its own (and the ablation does). */
 export interface RecipeSettings {

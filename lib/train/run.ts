@@ -244,10 +244,10 @@ function phaseBatches(
   return cachedBatches(order, order.map(() => null), plan.store(phase, false), cfg.batchSize);
 }
 
-/** An epoch's training order: a shuffle, or with `source` balance a class × source weighted draw. */
+/** An epoch's training order: a shuffle, or with balance a class × source or class weighted draw. */
 function epochOrder(examples: readonly Example[], balance: RunConfig['balance'], rng: Rng): Example[] {
   if (balance === 'none') return rng.shuffle([...examples]);
-  return weightedOrder(examples, balanceWeights(examples.map((e) => e.sample)), rng);
+  return weightedOrder(examples, balanceWeights(examples.map((e) => e.sample), balance), rng);
 }
 
 async function* toAsync<T>(it: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {

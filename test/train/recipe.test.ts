@@ -8,6 +8,7 @@ import { Rng } from '../../lib/random';
 import { balanceWeights, MAX_WEIGHT, weightedOrder } from '../../lib/train/balance';
 import { describeRecipe, makeRunConfig, recipeSettings, upgradeRunConfig, type RunConfig } from '../../lib/train/config';
 import { readRunFiles, readRunRecord } from '../../lib/train/run-folder';
+import { recipeChoice } from '../../lib/cli/recipe-options';
 import { partitionHoldout, startRun } from '../../lib/train/run';
 import { kFolds } from '../../lib/data/folds';
 import { loadData } from '../../lib/data/merge';
@@ -38,6 +39,17 @@ test('balanceWeights: every class × source cell gets the same total, no image a
   const wt = balanceWeights(tiny);
   assert.equal(wt[wt.length - 1], MAX_WEIGHT);
   assert.ok(Math.abs(wt.reduce((x, y) => x + y, 0) - tiny.length) < 1e-6);
+});
+
+test('balanceWeights by class: every class gets the same total whatever its sources', () => {
+  const s = (label: 'covid' | 'normal' | 'viral', source: string) => ({ label, source });
+  const samples = [...Array.from({ length: 20 }, () => s('covid', 'x')), ...Array.from({ length: 20 }, () => s('covid', 'y')), ...Array.from({ length: 60 }, () => s('normal', 'x')), ...Array.from({ length: 40 }, () => s('viral', 'z'))];
+  const w = balanceWeights(samples, 'class');
+  const total = (label: string) => w.reduce((t, v, i) => t + (samples[i].label === label ? v : 0), 0);
+  for (const label of ['covid', 'normal', 'viral']) assert.ok(Math.abs(total(label) - samples.length / 3) < 1e-9, label);
+  assert.equal(w[0], w[20], 'no difference between the sources of a class');
+  assert.throws(() => recipeChoice({ recipe: 'deconfounded', balance: 'patient' }), /--balance must be none, source, class; got 'patient'/);
+  assert.equal(recipeChoice({ recipe: 'deconfounded', balance: 'class' }).overrides.balance, 'class');
 });
 
 test('weightedOrder: as many draws as items, each drawn ⌊w⌋ or ⌈w⌉ times, reproducible', () => {
