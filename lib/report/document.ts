@@ -285,7 +285,7 @@ function dataSection(data: StudyData): Block[] {
     const perClassTable = (title: string, rows: Record<string, Record<string, number>>) =>
       table({ header: [title, ...LABELS, 'total'], rows: Object.entries(rows).map(([k, v]) => [k, ...LABELS.map((l) => String(v[l])), String(LABELS.reduce((a, l) => a + v[l], 0))]) });
     blocks.push(
-      p(`${s.root}: ${s.images} images of ${s.patients} patients${s.skipped ? `, ${s.skipped} files skipped` : ''}.`),
+      p(`${d.dataDir}: ${s.images} images of ${s.patients} patients${s.skipped ? `, ${s.skipped} files skipped` : ''}.`),
       perClassTable('Source', s.perSource),
       perClassTable('Format', s.perFormat),
       perClassTable('Age group', s.ageGroups),
