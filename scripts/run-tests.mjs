@@ -7,12 +7,13 @@
 // `npm test -- pattern` runs only the files whose path contains `pattern`; CXR_TEST_JOBS sets how many at once.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
-const jobs = Math.max(1, Number(process.env.CXR_TEST_JOBS) || availableParallelism() + 1);
+// A file that trains or drives chromium can take 2–3 GB: no more files at once than 4 GB of memory each allow.
+const jobs = Math.max(1, Number(process.env.CXR_TEST_JOBS) || Math.min(availableParallelism() + 1, Math.floor(totalmem() / 4 ** 16)));
 const timesFile = join(root, '.cache', 'test-times.json');
 
 function walk(dir) {
