@@ -5,15 +5,13 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { decodeImage } from '../data/decode';
 import { InputFileError } from '../errors';
-import { colourShare, refusal } from '../eval/colour-gate';
-import { loadRunOod } from '../eval/ood-run';
+import { refusal } from '../eval/colour-gate';
 import { mahalanobis2 } from '../eval/ood';
 import { calibrate, runTemperature } from '../eval/run-temperature';
 import { predictedClass } from '../train/tasks';
 import { loadRunModel, predictFile, type ImagePrediction } from '../train/run-model';
-import { runPooledFeatures } from '../eval/ood-run';
+import { fileColourShare, loadRunOod, runPooledFeatures } from '../eval/ood-run';
 
 interface PredictFlags {
   run: string;
@@ -50,10 +48,7 @@ export function register(program: Command): void {
         }
         const features = ood ? await runPooledFeatures(rm, results.map((r) => path.resolve(r.file))) : [];
         const colours: number[] = [];
-        for (const r of ood ? results : []) {
-          const img = await decodeImage(r.file, { warn: false });
-          colours.push(colourShare(img.data, img.width * img.height));
-        }
+        for (const r of ood ? results : []) colours.push(await fileColourShare(r.file));
         results.forEach((r, i) => {
           const probs = calibrate(rm.classes.map((c) => r.probabilities[c]), temperature);
           const probabilities = Object.fromEntries(rm.classes.map((c, k) => [c, probs[k]]));

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { decodeImage } from '../data/decode';
 import { dataFilePath } from '../data/merge';
 import { CxrError, InputFileError, describeError } from '../errors';
 import { compileInference } from '../graph/inference';
@@ -17,6 +18,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { HEAD_POOL_LAYER } from '../train/head';
 import { readRunSplit } from '../train/run-folder';
 import { modelInput, runImageBatches, type RunModel } from '../train/run-model';
+import { colourShare, refusal } from './colour-gate';
 import { fitOodGate, mahalanobis2, OOD_MARGIN, OOD_QUANTILE, type OodGate } from './ood';
 
 /** What `ood.json` holds (the precision matrix is in `ood.f32`). */
@@ -109,6 +111,15 @@ function readOod(dir: string, fingerprint: string): RunOod | null {
 }
 
 /**
+ * The colour test's share of an image file, decoded at full size as the page decodes it (colour-gate.ts).
+ * @throws InputFileError when the file cannot be decoded
+ */
+export async function fileColourShare(file: string): Promise<number> {
+  const img = await decodeImage(file, { warn: false });
+  return colourShare(img.data, img.width * img.height);
+}
+
+/**
  * The run's gate: read from the run folder, or fitted (train features → Gaussian, val → threshold, test →
  * false refusals) and saved there when missing or made for another model. Fitting reads the run's data folders.
  * @param log progress lines (fitting runs the model over every split image once)
@@ -122,6 +133,8 @@ export async function loadRunOod(rm: RunModel, log: (line: string) => void = () 
   const files = (split: string) => rows.filter((r) => r.split === split).map((r) => dataFilePath(rm.config.data, r.file));
   log(`fitting the out-of-distribution gate on ${rows.length} split images (once per run)`);
   const [train, val, test] = [await runPooledFeatures(rm, files('train')), await runPooledFeatures(rm, files('val')), await runPooledFeatures(rm, files('test'))];
+  const testColours: number[] = [];
+  for (const f of files('test')) testColours.push(await fileColourShare(f));
   const fitted = fitOodGate(train, val, OOD_QUANTILE, OOD_MARGIN);
   // Stored as float32 (what the page reads), and the distances below use the stored matrix, as every reader does.
   const precision = Float32Array.from(fitted.precision);
@@ -129,7 +142,8 @@ export async function loadRunOod(rm: RunModel, log: (line: string) => void = () 
   const file: OodFile = {
     version: 2, layer: HEAD_POOL_LAYER, dim: gate.dim, quantile: gate.quantile, margin: gate.margin, threshold: gate.threshold, shrinkage: gate.shrinkage,
     mean: Array.from(gate.mean), modelFingerprint: fingerprint, train: train.length, val: val.length,
-    test: { n: test.length, refused: test.filter((f) => mahalanobis2(gate, f) > gate.threshold).length },
+    // Refused by either test, as cxr predict and the page refuse.
+    test: { n: test.length, refused: test.filter((f, i) => refusal(testColours[i], mahalanobis2(gate, f), gate.threshold) !== null).length },
   };
   writeFileAtomic(path.join(rm.dir, OOD_MATRIX), new Uint8Array(precision.buffer));
   writeJsonAtomic(path.join(rm.dir, OOD_JSON), file);
