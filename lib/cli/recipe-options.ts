@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
 import { UsageError } from '../errors';
-import { XRAY_JITTER } from '../data/input/jitter';
+import { xrayJitter } from '../data/input/jitter';
 import { BALANCE_MODES, RECIPE_NAMES, recipeSettings, type BalanceMode, type RecipeName, type RecipeSettings } from '../train/config';
 
 export interface RecipeFlags {
@@ -72,6 +72,6 @@ export function recipeChoice(flags: RecipeFlags): RecipeChoice {
   }
   if (prep !== base.prep) overrides.prep = prep;
   if (flags.jitter === false && base.jitter) overrides.jitter = null;
-  if (flags.jitter === true && !base.jitter) overrides.jitter = { ...XRAY_JITTER, area: [...XRAY_JITTER.area] };
+  if (flags.jitter === true && !base.jitter) overrides.jitter = xrayJitter();
   return { recipe, overrides, holdout: flags.holdoutSource ?? [] };
 }

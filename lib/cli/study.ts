@@ -20,7 +20,7 @@ import { writeReportFiles } from '../report/write';
 import { registryBackbone } from '../train/backbone-source';
 import { makeRunConfig, PROFILE_NAMES, recipeSettings, type ProfileName, type RecipeName, type RecipeSettings, type RunConfig } from '../train/config';
 import { resumeRun, startRun } from '../train/run';
-import { XRAY_JITTER } from '../data/input/jitter';
+import { xrayJitter } from '../data/input/jitter';
 import { FOLD_CSV_COLUMNS, foldsToCsvRows, kFolds } from '../data/folds';
 import { writeCsvAtomic } from '../io/csv';
 import { addDataOptions, dataChoice, scanForCli, type DataChoice, type DataFlags } from './data-options';
@@ -163,7 +163,7 @@ export const ABLATION: readonly AblationVariant[] = [
   { name: 'study-recipe', recipe: 'study', overrides: {} },
   { name: 'with-balance', recipe: 'deconfounded', overrides: { balance: 'source' } },
   { name: 'with-normalise', recipe: 'deconfounded', overrides: { prep: { ...recipeSettings('deconfounded').prep, normalise: true } } },
-  { name: 'with-jitter', recipe: 'deconfounded', overrides: { jitter: { ...XRAY_JITTER, area: [...XRAY_JITTER.area] } } },
+  { name: 'with-jitter', recipe: 'deconfounded', overrides: { jitter: xrayJitter() } },
 ];
 
 /**

@@ -1,5 +1,9 @@
+import { colourKind, sizeBin } from '../data/confounds';
 import { LABELS, type Label } from '../data/labels';
 import type { Sample } from '../data/types';
+
+// Notebook 01 and the confound audit bin size and colour the same way.
+export { colourKind, sizeBin };
 
 /**
  * Descriptive views of a scanned dataset for notebook 01: counts by class, and the properties other
@@ -87,10 +91,6 @@ export function aspectBin(s: Pick<Sample, 'width' | 'height'>): string {
   if (r <= 1.1) return 'square (0.9–1.1)';
   return 'landscape (>1.1)';
 }
-
-import { colourKind, sizeBin } from '../data/confounds';
-
-export { colourKind, sizeBin };
 
 /** Age group without the per-image detail in parentheses (`adult_or_unknown(age=65)` → `adult_or_unknown`). */
 export function ageGroup(s: Pick<Sample, 'ageGroup'>): string {

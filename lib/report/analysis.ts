@@ -12,7 +12,7 @@ import type { ImageSample } from '../eval/evaluate';
 import { gradCamImages, massInBox, runGradCamLayer, selectExamples } from '../eval/gradcam';
 import { lungAttention, type LungAttention } from '../eval/lung-attention';
 import { oodSummary, type OodSummary } from '../eval/ood-summary';
-import { BORDER_FRACTION, LUNG_BOX, occlusionTest, standardVariants, type Box, type Fill } from '../eval/occlusion';
+import { BORDER_FRACTION, LUNG_BOX, occlusionTest, type Box, type Fill } from '../eval/occlusion';
 import { readRunFiles, readRunRecord, type RunFiles } from '../train/run-folder';
 import { loadRunModel } from '../train/run-model';
 import type { Estimate } from '../eval/types';

@@ -4,7 +4,7 @@ import { DEFAULT_ENHANCE, type EnhanceOptions } from '../enhance/pipeline';
 import type { ClassMap, Task } from '../data/labels';
 import { NO_PREP, type InputPrep } from '../data/input/images';
 import { DEFAULT_LUNG_MARGIN } from '../data/input/lungs';
-import { XRAY_JITTER, type JitterConfig } from '../data/input/jitter';
+import type { JitterConfig } from '../data/input/jitter';
 import type { SplitFractions } from '../data/types';
 import type { PreprocessMode } from '../models/types';
 import { STUDY_AUGMENT, type AugmentConfig } from '../data/input/augment';

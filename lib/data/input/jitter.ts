@@ -22,6 +22,11 @@ export interface JitterConfig {
 /** The recipe's defaults (issue #24): crop 0.8–1.0 of the area, ±10°, ±10 % brightness and contrast, gamma 0.85–1.15. */
 export const XRAY_JITTER: Readonly<JitterConfig> = Object.freeze({ area: [0.8, 1] as [number, number], rotationDeg: 10, brightness: 0.1, contrast: 0.1, gamma: 0.15 });
 
+/** A fresh copy of {@link XRAY_JITTER} for a run config (which is written out and may be edited). */
+export function xrayJitter(): JitterConfig {
+  return { ...XRAY_JITTER, area: [...XRAY_JITTER.area] };
+}
+
 /** One draw of the jitter for one image. */
 export interface JitterParams {
   /** Side of the crop as a fraction of the image side (√area). */
