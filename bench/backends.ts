@@ -4,7 +4,8 @@
 // runs; OpenMP threads spinning and waiting passively). Ours is what `cxr predict` and `cxr train` run on the native backend: the graph session
 // (lib/graph/inference.ts) and the training step as one TensorFlow graph (lib/graph/train-step.ts), with oneDNN as
 // the per-machine decision says (lib/backend/onednn.ts). TF.js's eager predict and trainOnBatch are printed too.
-// The last two lines: `inference ratio <ours / best reference>` and `ratio <ours training / best reference training>`.
+// Keras also runs with TensorFlow's BFC allocator, as ours does by default (lib/backend.ts), so that neither side
+// wins by its allocator alone. The last two lines: `inference ratio <ours / best reference>` and `ratio <ours training / best reference training>`.
 //   npm run bench:backends [-- --iters N] [--backends tensorflow,wasm,cpu]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -124,9 +125,10 @@ function python(script: string, env: NodeJS.ProcessEnv): { json?: Record<string,
   return { json: JSON.parse(line) as Record<string, unknown> };
 }
 
-function keras(oneDnn: boolean): Reference {
-  const name = `keras, oneDNN ${oneDnn ? 'on' : 'off'}`;
-  const { json: k, note } = python('backends_keras.py', { TF_ENABLE_ONEDNN_OPTS: oneDnn ? '1' : '0' });
+/** Keras with oneDNN on or off; `bfc`: with TensorFlow's pooling CPU allocator, which ours runs with by default. */
+function keras(oneDnn: boolean, bfc = false): Reference {
+  const name = `keras, oneDNN ${oneDnn ? 'on' : 'off'}${bfc ? ', BFC allocator' : ''}`;
+  const { json: k, note } = python('backends_keras.py', { TF_ENABLE_ONEDNN_OPTS: oneDnn ? '1' : '0', TF_CPU_ALLOCATOR_USE_BFC: bfc ? 'true' : 'false' });
   if (!k) return { name, note };
   return { name: `${name} (TF ${k.tensorflow})`, inference: k.inference as number, training: k.training as number, note: `threads intra ${k.intra_op_threads}, inter ${k.inter_op_threads} (0 = all cores)` };
 }
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     row(`${r.backend} (TF.js eager)`, r.inference, r.training, r.note);
     if (r.graphInference !== undefined || r.graphTraining !== undefined) row(`${r.backend} graph (what cxr runs)`, r.graphInference, r.graphTraining);
   }
-  const refs = [keras(false), keras(true), ...torch()];
+  const refs = [keras(false), keras(false, true), keras(true), ...torch()];
   for (const r of refs) row(r.name, r.inference, r.training, r.note);
   const native = rows.find((r) => r.backend === 'tensorflow');
   const [bi, bt] = [best(refs, 'inference'), best(refs, 'training')];

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Keras reference for bench/segment.ts: inference img/s of the lung U-Net of lib/segment/unet.ts, built
-layer for layer (3x3 conv without bias, BatchNorm, ReLU, twice per level; 2x2 max pooling; 2x2 nearest
-upsampling and concatenation; 1x1 sigmoid) on TensorFlow CPU. Prints one JSON object."""
+"""Keras reference for bench/segment.ts: the lung U-Net of lib/segment/unet.ts, built layer for layer (3x3
+conv without bias, BatchNorm, ReLU, twice per level; 2x2 max pooling; 2x2 nearest upsampling and
+concatenation; 1x1 sigmoid) on TensorFlow CPU, served over stdin/stdout so the benchmark can interleave it with
+ours in short slices: a machine whose speed drifts then slows both alike. After warming up it prints
+{"ready": parameters}; then each line "N" runs N batches and answers {"seconds": s}; an empty line ends it."""
 import json
 import os
 import sys
@@ -38,11 +40,16 @@ def unet(size, channels):
     return keras.Model(inp, layers.Conv2D(1, 1, activation="sigmoid")(x))
 
 
-size, channels, batch, runs = int(sys.argv[1]), [int(c) for c in sys.argv[2].split(",")], int(sys.argv[3]), int(sys.argv[4])
+size, channels, batch, warmup = int(sys.argv[1]), [int(c) for c in sys.argv[2].split(",")], int(sys.argv[3]), int(sys.argv[4])
 model = unet(size, channels)
 x = np.random.default_rng(0).standard_normal((batch, size, size, 1)).astype("float32")
-model.predict_on_batch(x)  # warm-up (graph tracing)
-t = time.perf_counter()
-for _ in range(runs):
+for _ in range(warmup):  # graph tracing, then the allocator's steady state
     model.predict_on_batch(x)
-print(json.dumps({"keras": batch * runs / (time.perf_counter() - t), "parameters": model.count_params()}))
+print(json.dumps({"ready": model.count_params()}), flush=True)
+for line in sys.stdin:
+    if not line.strip():
+        break
+    t = time.perf_counter()
+    for _ in range(int(line)):
+        model.predict_on_batch(x)
+    print(json.dumps({"seconds": time.perf_counter() - t}), flush=True)

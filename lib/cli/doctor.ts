@@ -28,6 +28,7 @@ export function formatDoctor(info: BackendInfo, gpus: string[]): string {
     `gpu:         ${info.gpu ? 'in use' : 'not in use'}; NVIDIA GPUs visible: ${gpus.length ? gpus.join(', ') : 'none'}`,
     ...(info.oneDnn ? [`onednn:      ${info.oneDnn.enabled ? 'on' : 'off'}: ${info.oneDnn.reason}`] : []),
     ...(info.oneDnn?.cacheFile ? [`             probe cache ${info.oneDnn.cacheFile} (delete it to probe again)`] : []),
+    ...(info.cpuAllocator ? [`allocator:   ${info.cpuAllocator === 'bfc' ? "TensorFlow's BFC pool" : 'malloc'} for CPU tensors (TF_CPU_ALLOCATOR_USE_BFC=${process.env.TF_CPU_ALLOCATOR_USE_BFC})`] : []),
     'candidates:',
     ...info.candidates.map((c) => `  ${c.usable ? '+' : '-'} ${c.name.padEnd(15)}${c.reason}`),
   ];

@@ -52,6 +52,8 @@ export interface OpMeta {
   edges?: number[][];
   /** Mean over the spatial axes: how many values each output averages. */
   count?: number;
+  /** ResizeNearestNeighbor and ResizeBilinear: the input's height and width. */
+  from?: [number, number];
 }
 
 /** One emitted node, as the backward pass reads it. Inputs are tensor names (`node` or `node:k`). */

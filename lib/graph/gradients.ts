@@ -31,6 +31,7 @@ function expand(g: GraphBuilder, r: OpRecord, x: string): string {
 
 const CONV_ATTRS = ['T', 'strides', 'padding', 'dilations', 'data_format'];
 const POOL_ATTRS = ['T', 'ksize', 'strides', 'padding', 'data_format'];
+const RESIZE_ATTRS = ['T', 'align_corners', 'half_pixel_centers'];
 
 /** Output k of node `name`, as an input reference. */
 const out = (name: string, k: number) => (k === 0 ? name : `${name}:${k}`);
@@ -128,6 +129,8 @@ const RULES: Record<string, Rule> = {
       ...FLOAT_T, Tpaddings: attr.type(DT_INT32),
     })];
   },
+  ResizeNearestNeighbor: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'ResizeNearestNeighborGrad', [dy!, g.ints(`${r.name}/grad_size`, r.meta!.from!)], pick(r, RESIZE_ATTRS))],
+  ResizeBilinear: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'ResizeBilinearGrad', [dy!, r.inputs[0]], pick(r, RESIZE_ATTRS))],
   Reshape: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'Reshape', [dy!, g.shapeOf(r.inputs[0])], { ...FLOAT_T, Tshape: attr.type(DT_INT32) })],
 };
 

@@ -57,6 +57,21 @@ const globalPooling = (op: 'Mean' | 'Max'): Translator => (e, call) => {
   }, { count: inShapes[0][1] * inShapes[0][2] });
 };
 
+/**
+ * UpSampling2D: TF.js resizes with align_corners and half_pixel_centers both off, and so does this op; at an
+ * integer factor, nearest-neighbour is then plain repetition, as Keras's layer computes it.
+ */
+const upSampling: Translator = (e, call) => {
+  const { layer, cfg, inShapes, outShape } = call;
+  checkChannelsLast(layer, cfg);
+  const interpolation = String(cfg.interpolation ?? 'nearest');
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw new UnsupportedGraphError(`${layer.name}: interpolation '${interpolation}'`);
+  const op = interpolation === 'nearest' ? 'ResizeNearestNeighbor' : 'ResizeBilinear';
+  return e.g.node(layer.name, op, [e.first(call), e.g.ints(`${layer.name}/size`, [outShape[1], outShape[2]])], {
+    ...FLOAT_T, align_corners: attr.bool(false), half_pixel_centers: attr.bool(false),
+  }, { from: [inShapes[0][1], inShapes[0][2]] });
+};
+
 const add: Translator = (e, { layer, inputs }) => {
   let y = e.materialize(inputs[0]);
   for (let i = 1; i < inputs.length; i++) y = e.g.node(layer.name, 'AddV2', [y, e.materialize(inputs[i])], FLOAT_T);
@@ -121,6 +136,7 @@ const TRANSLATORS: Readonly<Record<string, Translator>> = {
   AveragePooling2D: pooling('AvgPool'),
   GlobalAveragePooling2D: globalPooling('Mean'),
   GlobalMaxPooling2D: globalPooling('Max'),
+  UpSampling2D: upSampling,
   Add: add,
   Concatenate: concatenate,
   CustomScaleLayer: customScale,

@@ -1,7 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
 import { bootstrapCis, type BootstrapCi } from '../eval/bootstrap';
 import type { MaskExample } from './data';
-import { segmentImages } from './infer';
+import { segmentImages, type LungPredictor } from './infer';
 import { dice, iou } from './mask';
 
 /**
@@ -53,7 +52,7 @@ export function summariseScores(perImage: ImageScore[]): SegmentScores {
 }
 
 /** Segments every example's full-size image and scores it against its full-size mask. */
-export async function scoreSegmenter(model: tf.LayersModel, size: number, examples: readonly MaskExample[]): Promise<SegmentScores> {
+export async function scoreSegmenter(model: LungPredictor, size: number, examples: readonly MaskExample[]): Promise<SegmentScores> {
   const masks = await segmentImages(model, size, examples.map((e) => e.image));
   return summariseScores(
     examples.map((e, i) => ({ image: e.entry.image, patientId: e.entry.patientId, dice: dice(masks[i], e.mask.data), iou: iou(masks[i], e.mask.data) })),

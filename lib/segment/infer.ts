@@ -3,6 +3,14 @@ import { resizeGrey, standardise } from './data';
 import type { GreyImage } from './lungs';
 import { lungMaskFromProbability } from './mask';
 
+/**
+ * What runs the U-Net: the LayersModel itself (the browser page) or its compiled graph (compileInference, in
+ * Node), which both take a batch and give a batch.
+ */
+export interface LungPredictor {
+  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+}
+
 /** Images per forward pass: bounds memory for large folders while keeping the kernels busy. */
 export const INFER_BATCH = 16;
 
@@ -10,7 +18,7 @@ export const INFER_BATCH = 16;
  * Lung probabilities of network inputs (standardised `size × size` maps), `batch` at a time.
  * @returns one `size × size` probability map per input.
  */
-export async function predictProbabilities(model: tf.LayersModel, inputs: readonly Float32Array[], size: number, batch = INFER_BATCH): Promise<Float32Array[]> {
+export async function predictProbabilities(model: LungPredictor, inputs: readonly Float32Array[], size: number, batch = INFER_BATCH): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   const pixels = size * size;
   for (let start = 0; start < inputs.length; start += batch) {
@@ -30,7 +38,7 @@ export async function predictProbabilities(model: tf.LayersModel, inputs: readon
  * probabilities back, threshold at 0.5, keep the two largest components and fill holes.
  * @returns one 0/255 mask per image, each the size of its image.
  */
-export async function segmentImages(model: tf.LayersModel, size: number, images: readonly GreyImage[]): Promise<Uint8Array[]> {
+export async function segmentImages(model: LungPredictor, size: number, images: readonly GreyImage[]): Promise<Uint8Array[]> {
   const inputs = await Promise.all(images.map(async (img) => standardise(await resizeGrey(img, size))));
   const probs = await predictProbabilities(model, inputs, size);
   return probs.map((p, i) => lungMaskFromProbability(p, size, size, images[i].width, images[i].height));

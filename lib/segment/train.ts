@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { CxrError } from '../errors';
+import { compileInference } from '../graph/inference';
 import { writeJsonAtomic } from '../io/atomic';
 import { progress } from '../io/progress';
 import { cacheDir } from '../paths';
@@ -183,7 +184,10 @@ export async function trainSegmenter(opts: TrainSegmenterOptions): Promise<{ dir
   if (state.epoch < settings.epochs) return { dir, record: null };
 
   await saveModel(dir, model);
-  const scores = await scoreSegmenter(model, size, val);
+  // Scored as `cxr segment` will run it: through the compiled graph.
+  const inference = compileInference(model);
+  const scores = await scoreSegmenter(inference, size, val);
+  inference.dispose();
   const record: SegmentRecord = {
     data: { dir: opts.dataDir, manifestSha256: digest, images: entries.length, patients: new Set(entries.map((e) => e.patientId)).size },
     split: {

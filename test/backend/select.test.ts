@@ -16,7 +16,7 @@ function run(args: string[], env: Record<string, string | undefined> = {}) {
 }
 
 test('cxr doctor --json picks the best backend and explains every candidate', () => {
-  const r = run([CXR, 'doctor', '--json'], { CXR_BACKEND: undefined });
+  const r = run([CXR, 'doctor', '--json'], { CXR_BACKEND: undefined, TF_CPU_ALLOCATOR_USE_BFC: undefined });
   assert.equal(r.status, 0, r.stderr);
   const info = JSON.parse(r.stdout);
   assert.deepEqual(info.candidates.map((c: { name: string }) => c.name), ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
@@ -27,6 +27,9 @@ test('cxr doctor --json picks the best backend and explains every candidate', ()
     assert.equal(info.name, info.gpu ? 'tensorflow-gpu' : 'tensorflow', 'the native backend should run here (npm run setup:native)');
     assert.match(info.runtimeVersion, /^TensorFlow \d/);
     assert.equal(info.oneDnnOpts, '0');
+    assert.equal(info.cpuAllocator, 'bfc');
+    const malloc = run([CXR, 'doctor', '--json'], { CXR_BACKEND: undefined, TF_CPU_ALLOCATOR_USE_BFC: 'false' });
+    assert.equal(JSON.parse(malloc.stdout).cpuAllocator, 'malloc', 'the user\'s setting wins');
   }
   assert.ok(info.threads >= 1);
 });

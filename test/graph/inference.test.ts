@@ -16,6 +16,7 @@ import { frozenBatchNorm } from '../../lib/models/layers-bn';
 import { Message } from '../../lib/graph/protobuf';
 import { BACKBONE_NAMES, getBackbone } from '../../lib/models/registry';
 import { SeededDropout } from '../../lib/train/head';
+import { buildUnet } from '../../lib/segment/unet';
 import { relativeDiff } from '../models/parity';
 
 const skip = process.env.CXR_SKIP_NATIVE_TESTS === '1' ? 'CXR_SKIP_NATIVE_TESTS=1' : false;
@@ -66,6 +67,15 @@ test('every backbone gives TF.js predict()\'s outputs through the graph engine',
   }
 });
 
+test('the lung U-Net runs as a graph (upsampling and skip concatenation) with TF.js predict()\'s outputs', { skip }, () => {
+  const model = buildUnet({ size: 32, channels: [4, 8, 16] }, 7);
+  randomiseBatchNorm(model, 21);
+  const x = tf.randomNormal([3, 32, 32, 1], 0, 1, 'float32', 9);
+  assertSamePredictions(model, [x]);
+  tf.dispose(x);
+  model.dispose();
+});
+
 /** One model with every layer kind the translation covers, two inputs and two outputs. */
 function everyLayerModel(): tf.LayersModel {
   const a = tf.input({ shape: [20, 20, 3], name: 'image' });
@@ -88,6 +98,8 @@ function everyLayerModel(): tf.LayersModel {
   const mx = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'max_valid' }).apply(cropped) as tf.SymbolicTensor;
   const av = tf.layers.averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'avg_valid' }).apply(cropped) as tf.SymbolicTensor;
   const cat = tf.layers.concatenate({ name: 'cat' }).apply([mx, av]) as tf.SymbolicTensor;
+  const upn = tf.layers.upSampling2d({ size: [2, 2], name: 'up_nearest' }).apply(mx) as tf.SymbolicTensor;
+  const upb = tf.layers.upSampling2d({ size: [2, 3], interpolation: 'bilinear', name: 'up_bilinear' }).apply(av) as tf.SymbolicTensor;
   const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(cat) as tf.SymbolicTensor;
   const gmp = tf.layers.globalMaxPooling2d({ name: 'gmp' }).apply(cat) as tf.SymbolicTensor;
   const flat = tf.layers.flatten({ name: 'flat' }).apply(mx) as tf.SymbolicTensor;
@@ -98,7 +110,7 @@ function everyLayerModel(): tf.LayersModel {
     h = tf.layers.dense({ units: 6, activation: act, name: `dense_${act}` }).apply(h) as tf.SymbolicTensor;
   }
   const probs = tf.layers.dense({ units: 3, activation: 'softmax', name: 'probs' }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: [a, b], outputs: [probs, cat], name: 'every_layer' });
+  return tf.model({ inputs: [a, b], outputs: [probs, cat, upn, upb], name: 'every_layer' });
 }
 
 test('every layer kind, two inputs and two outputs, with folded and unfolded BatchNorm', { skip }, () => {
@@ -118,11 +130,11 @@ test('every layer kind, two inputs and two outputs, with folded and unfolded Bat
 
 test('a layer it cannot translate falls back to TF.js predict() and says which', { skip }, () => {
   const x = tf.input({ shape: [4, 4, 2] });
-  const up = tf.layers.upSampling2d({ size: [2, 2], name: 'grow' }).apply(x) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: x, outputs: tf.layers.globalAveragePooling2d({}).apply(up) as tf.SymbolicTensor });
+  const swapped = tf.layers.permute({ dims: [2, 1, 3], name: 'swap' }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: x, outputs: tf.layers.globalAveragePooling2d({}).apply(swapped) as tf.SymbolicTensor });
   const inference = compileInference(model);
   assert.equal(inference.engine, 'tfjs');
-  assert.match(inference.reason ?? '', /grow: layer class UpSampling2D/);
+  assert.match(inference.reason ?? '', /swap: layer class Permute/);
   const input = tf.randomUniform([2, 4, 4, 2], 0, 1, 'float32', 3);
   assert.deepEqual((inference.predict(input) as tf.Tensor).arraySync(), (model.predict(input) as tf.Tensor).arraySync());
   assert.equal(compileInference(model, { graph: false }).reason, 'graph inference turned off');
@@ -154,7 +166,7 @@ test('the SavedModel it writes is standard: tfjs-node\'s own reader finds its ta
     assert.deepEqual(meta.tags, ['serve']);
     const signature = meta.signatureDefs.serving_default;
     assert.deepEqual(Object.keys(signature.inputs).sort(), ['input_0', 'input_1']);
-    assert.deepEqual(Object.keys(signature.outputs).sort(), ['output_0', 'output_1']);
+    assert.deepEqual(Object.keys(signature.outputs).sort(), ['output_0', 'output_1', 'output_2', 'output_3']);
     assert.equal(signature.inputs.input_0.dtype, 'float32');
     assert.deepEqual(signature.inputs.input_0.shape.map((d) => d.getSize()), [-1, 20, 20, 3]);
     // Each weight fed once (c3's convolution, with two users, is emitted once), none baked in as a constant.

@@ -45,7 +45,11 @@ function everyLayerModel(units: number, pooling: 'avg' | 'max', seed: number): t
   const act = apply(tf.layers.activation({ activation: 'tanh', name: 'tanh' }), cat);
   const pooled = apply(pooling === 'avg' ? tf.layers.globalAveragePooling2d({ name: 'gap' }) : tf.layers.globalMaxPooling2d({ name: 'gmp' }), act);
   const flat = apply(tf.layers.flatten({ name: 'flat' }), mx);
-  const joined = apply(tf.layers.concatenate({ name: 'joined' }), [pooled, flat]);
+  // A U-Net's way up: nearest and bilinear upsampling joined to an earlier map.
+  const upn = apply(tf.layers.upSampling2d({ size: [2, 2], name: 'up_nearest' }), mx);
+  const upb = apply(tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear', name: 'up_bilinear' }), av);
+  const grown = apply(tf.layers.flatten({ name: 'grown' }), apply(tf.layers.concatenate({ name: 'up_cat' }), [upn, upb, cropped]));
+  const joined = apply(tf.layers.concatenate({ name: 'joined' }), [pooled, flat, grown]);
   const dropped = apply(new SeededDropout({ rate: 0.4, seed: 3, name: 'drop' }), joined);
   let h = dropped;
   for (const kind of ['selu', 'softplus', 'swish', 'sigmoid'] as const) {
