@@ -11,7 +11,7 @@ import { mahalanobis2 } from '../eval/ood';
 import { calibrate, runTemperature } from '../eval/run-temperature';
 import { predictedClass } from '../train/tasks';
 import { loadRunModel, predictFile, type ImagePrediction } from '../train/run-model';
-import { fileColourShare, loadRunOod, runPooledFeatures } from '../eval/ood-run';
+import { fileColourShare, gatedInference, loadRunOod } from '../eval/ood-run';
 
 interface PredictFlags {
   run: string;
@@ -35,24 +35,31 @@ export function register(program: Command): void {
       try {
         const temperature = opts.uncalibrated ? 1 : runTemperature(rm.dir).temperature;
         const ood = opts.ood ? await loadRunOod(rm, (line) => console.error(`note: ${line}`)) : null;
+        // With the gate, one pass per image gives the probabilities and the pooled features it scores.
+        const gated = ood ? gatedInference(rm) : undefined;
         // Each image on its own: a bad file is reported (exit code 2) without hiding the others' results.
         const results: ImagePrediction[] = [];
-        for (const image of images) {
-          try {
-            results.push(await predictFile(rm, image));
-          } catch (err) {
-            if (!(err instanceof InputFileError)) throw err;
-            console.error(`cxr: error: ${err.message}`);
-            process.exitCode = err.exitCode;
-          }
-        }
-        const features = ood ? await runPooledFeatures(rm, results.map((r) => path.resolve(r.file))) : [];
         const colours: number[] = [];
-        for (const r of ood ? results : []) colours.push(await fileColourShare(r.file));
+        try {
+          for (const image of images) {
+            try {
+              const r = await predictFile(rm, image, gated);
+              // The colour test reads the image at full size, as the page does.
+              if (ood) colours.push(await fileColourShare(image));
+              results.push(r);
+            } catch (err) {
+              if (!(err instanceof InputFileError)) throw err;
+              console.error(`cxr: error: ${err.message}`);
+              process.exitCode = err.exitCode;
+            }
+          }
+        } finally {
+          gated?.dispose();
+        }
         results.forEach((r, i) => {
           const probs = calibrate(rm.classes.map((c) => r.probabilities[c]), temperature);
           const probabilities = Object.fromEntries(rm.classes.map((c, k) => [c, probs[k]]));
-          const distance = ood ? mahalanobis2(ood.gate, features[i]) : null;
+          const distance = ood ? mahalanobis2(ood.gate, r.features!) : null;
           const why = ood ? refusal(colours[i], distance!, ood.gate.threshold) : null;
           const refused = ood ? why !== null : null;
           const label = predictedClass(rm.task, probs);

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeImage } from '../data/decode';
 import { dataFilePath } from '../data/merge';
 import { CxrError, InputFileError, describeError } from '../errors';
-import { compileInference } from '../graph/inference';
+import { compileInference, type InferenceModel } from '../graph/inference';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { HEAD_POOL_LAYER } from '../train/head';
 import { readRunSplit } from '../train/run-folder';
@@ -60,12 +60,26 @@ export function modelFingerprint(modelDir: string): string {
   return h.digest('hex');
 }
 
-/** The run's model cut after its pooling layer: image → pooled features. */
-function featureModel(rm: RunModel): tf.LayersModel {
+/** The output of the run's pooling layer, the gate's input. */
+function pooled(rm: RunModel): tf.SymbolicTensor {
   const pool = rm.model.layers.find((l) => l.name === HEAD_POOL_LAYER);
   if (!pool) throw new CxrError(`${rm.dir}: the model has no '${HEAD_POOL_LAYER}' layer to fit an out-of-distribution gate on`);
   // Node 0 is the model's own call: Grad-CAM models built on the same layers add more.
-  return tf.model({ inputs: rm.model.inputs, outputs: pool.getOutputAt(0) as tf.SymbolicTensor });
+  return pool.getOutputAt(0) as tf.SymbolicTensor;
+}
+
+/** The run's model cut after its pooling layer: image → pooled features. */
+function featureModel(rm: RunModel): tf.LayersModel {
+  return tf.model({ inputs: rm.model.inputs, outputs: pooled(rm) });
+}
+
+/**
+ * The run's model with its pooled features as a second output, compiled: one pass per image gives both the
+ * probabilities and the gate's input (pass it to `predictFile`, which then fills `features`).
+ * @throws CxrError when the model has no pooling layer named `head_pool`
+ */
+export function gatedInference(rm: RunModel): InferenceModel {
+  return compileInference(tf.model({ inputs: rm.model.inputs, outputs: [...rm.model.outputs, pooled(rm)] }));
 }
 
 /**

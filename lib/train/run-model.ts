@@ -116,17 +116,28 @@ export interface ImagePrediction {
   predicted: string;
   /** Probability per class, in the task's class order. */
   probabilities: Record<string, number>;
+  /** The second output's values, when the inference model has one (the pooled features of eval/ood-run's `gatedInference`). */
+  features?: Float32Array;
 }
 
 /**
  * Scores one image file (read on this thread, so a bad file fails alone and fast).
  * @param file path as the user gave it (echoed back in the result)
+ * @param inference the run's model compiled (default), or a version of it with more outputs after the probabilities
  * @throws InputFileError when the image cannot be decoded.
  */
-export async function predictFile(rm: RunModel, file: string): Promise<ImagePrediction> {
-  let probs: number[] = [];
+export async function predictFile(rm: RunModel, file: string, inference: InferenceModel = rm.inference): Promise<ImagePrediction> {
+  let outputs: Float32Array[] = [];
   for await (const batch of runImageBatches(rm, [path.resolve(file)], { batchSize: 1, workers: 0 })) {
-    [probs] = await predictImages(rm, batch.x, batch.n);
+    const ys = [tf.tidy(() => inference.predict(modelInput(rm, batch.x, batch.n)))].flat();
+    outputs = await Promise.all(ys.map(async (y) => (await y.data()) as Float32Array));
+    tf.dispose(ys);
   }
-  return { file, predicted: predictedClass(rm.task, probs), probabilities: Object.fromEntries(rm.classes.map((c, i) => [c, probs[i]])) };
+  const probs = rm.task.probabilities(Array.from(outputs[0]));
+  return {
+    file,
+    predicted: predictedClass(rm.task, probs),
+    probabilities: Object.fromEntries(rm.classes.map((c, i) => [c, probs[i]])),
+    ...(outputs.length > 1 ? { features: outputs[1] } : {}),
+  };
 }
