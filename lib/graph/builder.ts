@@ -52,6 +52,8 @@ export interface OpMeta {
   edges?: number[][];
   /** Mean over the spatial axes: how many values each output averages. */
   count?: number;
+  /** Mul of a tensor by a per-channel vector (its second input): the axes that vector's gradient sums over. */
+  reduce?: number[];
   /** ResizeNearestNeighbor and ResizeBilinear: the input's height and width. */
   from?: [number, number];
 }

@@ -25,6 +25,11 @@ export interface LinearConv {
   padding: string;
   dilations: number[];
   bias: tf.Tensor | null;
+  /**
+   * Training graphs: a frozen BatchNormalization folded in as graph nodes (y = conv(x, W·scale) + bias·scale +
+   * shift), so the gradients reach its γ and β through the fold. Inference folds the tensors instead.
+   */
+  affine?: { layer: string; scale: string; shift: string };
 }
 
 /** A translated tensor: a node name, or a convolution still pending. */
@@ -83,12 +88,17 @@ export class Emitter {
       strides = [1, 1, 1, 1];
       padding = 'VALID';
     }
-    const k = g.weight(`${v.layer}/kernel`, v.kernel);
+    let k = g.weight(`${v.layer}/kernel`, v.kernel);
+    // The output channel is the kernel's last axis: the scale's gradient sums over the other three.
+    if (v.affine) k = g.node(`${v.affine.layer}/fold_kernel`, 'Mul', [k, v.affine.scale], FLOAT_T, { reduce: [0, 1, 2] });
     x = g.node(`${v.layer}/conv`, 'Conv2D', [x, k], {
       ...FLOAT_T, ...conv, strides: attr.ints(strides), padding: attr.string(padding),
       dilations: attr.ints(v.depthwise ? [1, 1, 1, 1] : v.dilations),
     });
-    return g.biasAdd(v.layer, x, v.bias);
+    if (!v.affine) return g.biasAdd(v.layer, x, v.bias);
+    const { layer, scale, shift } = v.affine;
+    const bias = v.bias ? g.node(`${layer}/fold_bias`, 'AddV2', [g.node(`${layer}/fold_bias_scale`, 'Mul', [g.weight(`${v.layer}/bias`, v.bias), scale], FLOAT_T), shift], FLOAT_T) : shift;
+    return g.node(`${layer}/bias_add`, 'BiasAdd', [x, bias], { ...FLOAT_T, data_format: attr.string('NHWC') });
   }
 }
 

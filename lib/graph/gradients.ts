@@ -100,14 +100,16 @@ const RULES: Record<string, Rule> = {
     return [g.node(`${r.name}/grad`, 'Mul', [hit, expand(g, r, dy!)], FLOAT_T)];
   },
   // Same-shaped operands only: the translators emit no broadcasting AddV2 or Mul in a training graph, except by
-  // constants and dropout masks, which get no gradient.
+  // constants and dropout masks, which get no gradient, and a folded BatchNorm's scale, whose Mul says what to sum.
   AddV2: (_g, _r, [dy]) => [dy, dy],
   Mul: (g, r, [dy], need) => {
     const [a, b] = r.inputs;
-    return [
-      need[0] ? g.node(`${r.name}/grad_a`, 'Mul', [dy!, b], FLOAT_T) : undefined,
-      need[1] ? g.node(`${r.name}/grad_b`, 'Mul', [dy!, a], FLOAT_T) : undefined,
-    ];
+    let db = need[1] ? g.node(`${r.name}/grad_b`, 'Mul', [dy!, a], FLOAT_T) : undefined;
+    // A per-channel factor (a folded BatchNorm's scale) broadcast over a kernel: its gradient is summed back.
+    if (db && r.meta?.reduce) {
+      db = g.node(`${r.name}/grad_b_sum`, 'Sum', [db, g.ints(`${r.name}/grad_axes`, r.meta.reduce)], { ...FLOAT_T, Tidx: attr.type(DT_INT32), keep_dims: attr.bool(false) });
+    }
+    return [need[0] ? g.node(`${r.name}/grad_a`, 'Mul', [dy!, b], FLOAT_T) : undefined, db];
   },
   ConcatV2: (g, r, [dy]) => {
     const splits = r.meta!.splits!;

@@ -9,6 +9,7 @@ import { initBackend } from '../../lib/backend';
 import { CustomScaleLayer } from '../../lib/models/layers';
 import { frozenBatchNorm } from '../../lib/models/layers-bn';
 import { adamInternals } from '../../lib/graph/adam-state';
+import { trainingGraph } from '../../lib/graph/def';
 import { BACKBONE_NAMES, getBackbone } from '../../lib/models/registry';
 import { attachHead, SeededDropout, STUDY_HEAD } from '../../lib/train/head';
 import { compileTrainingStep, type LossKind, type TrainingStep } from '../../lib/train/step';
@@ -36,7 +37,9 @@ function everyLayerModel(units: number, pooling: 'avg' | 'max', seed: number): t
   const bns = apply(frozenBatchNorm({ name: 'bns', scale: false }), sep);
   const dw = apply(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'relu6', depthwiseInitializer: init(), name: 'dw' }), b);
   const sum = apply(tf.layers.add({ name: 'sum' }), [bns, dw, c2]);
-  const scaled = apply(new CustomScaleLayer({ scale: 0.3, name: 'scaled' }), [sum, c2]);
+  // After an Add there is no convolution to fold into: this one stays a FusedBatchNormV3.
+  const bnAdd = apply(frozenBatchNorm({ name: 'bn_add' }), sum);
+  const scaled = apply(new CustomScaleLayer({ scale: 0.3, name: 'scaled' }), [bnAdd, c2]);
   const padded = apply(tf.layers.zeroPadding2d({ padding: [[0, 1], [1, 2]], name: 'pad' }), scaled);
   const cropped = apply(tf.layers.cropping2D({ cropping: [[1, 0], [2, 1]], name: 'crop' }), padded);
   const mx = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'max' }), cropped);
@@ -185,6 +188,32 @@ test('a session continued from synced state takes the same steps as one that nev
   for (const [i, v] of straight.vars.entries()) await assertClose(split.vars[i], v, 1e-6, `weight ${v.name}`);
   straight.steps.dispose();
   split.steps.dispose();
+});
+
+test('frozen BatchNorm after a convolution is folded into it in the training graph; after an Add it is not', { skip }, () => {
+  const model = everyLayerModel(1, 'avg', 1);
+  const ops = (env: string | undefined) => {
+    const saved = process.env.CXR_GRAPH_FOLD_BN;
+    if (env === undefined) delete process.env.CXR_GRAPH_FOLD_BN;
+    else process.env.CXR_GRAPH_FOLD_BN = env;
+    try {
+      return new Map(trainingGraph(model).records.map((r) => [r.name, r.op]));
+    } finally {
+      if (saved === undefined) delete process.env.CXR_GRAPH_FOLD_BN;
+      else process.env.CXR_GRAPH_FOLD_BN = saved;
+    }
+  };
+  const folded = ops(undefined);
+  // bn1 follows c1, bns follows the separable sep (folded into its pointwise kernel); bn_add follows an Add.
+  for (const bn of ['bn1', 'bns']) {
+    assert.equal(folded.get(`${bn}/fold_kernel`), 'Mul', `${bn} folded`);
+    assert.ok(![...folded.keys()].some((n) => n === bn), `${bn}: no FusedBatchNormV3`);
+  }
+  assert.equal(folded.get('bn_add'), 'FusedBatchNormV3');
+  const plain = ops('0');
+  assert.equal(plain.get('bn1'), 'FusedBatchNormV3', 'CXR_GRAPH_FOLD_BN=0 keeps it');
+  assert.ok(!plain.has('bn1/fold_kernel'));
+  model.dispose();
 });
 
 test('the loss falls when a graph step trains a small model', { skip, timeout: 120_000 }, async () => {
