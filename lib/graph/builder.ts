@@ -56,6 +56,11 @@ export interface OpMeta {
   reduce?: number[];
   /** ResizeNearestNeighbor and ResizeBilinear: the input's height and width. */
   from?: [number, number];
+  /**
+   * An undilated Conv2D: the kernel's shape [kh, kw, in, out], its strides [sh, sw] and padding, and the input's
+   * height and width where known.
+   */
+  conv?: { kernel: number[]; strides: [number, number]; padding: string; size?: [number, number] };
 }
 
 /** One emitted node, as the backward pass reads it. Inputs are tensor names (`node` or `node:k`). */

@@ -25,6 +25,8 @@ export interface LinearConv {
   padding: string;
   dilations: number[];
   bias: tf.Tensor | null;
+  /** The input's height and width, where the layer's input shape has them. */
+  size?: [number, number];
   /**
    * Training graphs: a frozen BatchNormalization folded in as graph nodes (y = conv(x, W·scale) + bias·scale +
    * shift), so the gradients reach its γ and β through the fold. Inference folds the tensors instead.
@@ -94,7 +96,7 @@ export class Emitter {
     x = g.node(`${v.layer}/conv`, 'Conv2D', [x, k], {
       ...FLOAT_T, ...conv, strides: attr.ints(strides), padding: attr.string(padding),
       dilations: attr.ints(v.depthwise ? [1, 1, 1, 1] : v.dilations),
-    });
+    }, v.dilations.every((d) => d === 1) ? { conv: { kernel: v.kernel.shape, strides: [strides[1], strides[2]], padding, size: v.depthwise ? undefined : v.size } } : undefined);
     if (!v.affine) return g.biasAdd(v.layer, x, v.bias);
     const { layer, scale, shift } = v.affine;
     const bias = v.bias ? g.node(`${layer}/fold_bias`, 'AddV2', [g.node(`${layer}/fold_bias_scale`, 'Mul', [g.weight(`${v.layer}/bias`, v.bias), scale], FLOAT_T), shift], FLOAT_T) : shift;

@@ -17,7 +17,7 @@ function dilation(layer: Layer, cfg: Config, training: boolean): [number, number
   return d;
 }
 
-function convValue(e: Emitter, { layer, cfg, cls }: LayerCall, input: string): LinearConv {
+function convValue(e: Emitter, { layer, cfg, cls, inShapes }: LayerCall, input: string): LinearConv {
   const separable = cls === 'SeparableConv2D';
   checkChannelsLast(layer, cfg);
   const [sh, sw] = pair(cfg.strides, 'strides', layer);
@@ -34,6 +34,7 @@ function convValue(e: Emitter, { layer, cfg, cls }: LayerCall, input: string): L
     padding,
     dilations: [1, dh, dw, 1],
     bias: (cfg.useBias ? weight(layer, 'bias') : undefined) ?? null,
+    size: inShapes[0][1] > 0 && inShapes[0][2] > 0 ? [inShapes[0][1], inShapes[0][2]] : undefined,
   };
 }
 

@@ -10,6 +10,7 @@ import { CustomScaleLayer } from '../../lib/models/layers';
 import { frozenBatchNorm } from '../../lib/models/layers-bn';
 import { adamInternals } from '../../lib/graph/adam-state';
 import { trainingGraph } from '../../lib/graph/def';
+import { addGradients } from '../../lib/graph/gradients';
 import { BACKBONE_NAMES, getBackbone } from '../../lib/models/registry';
 import { attachHead, SeededDropout, STUDY_HEAD } from '../../lib/train/head';
 import { compileTrainingStep, type LossKind, type TrainingStep } from '../../lib/train/step';
@@ -214,6 +215,53 @@ test('frozen BatchNorm after a convolution is folded into it in the training gra
   assert.equal(plain.get('bn1'), 'FusedBatchNormV3', 'CXR_GRAPH_FOLD_BN=0 keeps it');
   assert.ok(!plain.has('bn1/fold_kernel'));
   model.dispose();
+});
+
+/** Convolutions in each form whose input gradient the graph writes as a MatMul or a Conv2D, and in forms it does not. */
+function convZooModel(): tf.LayersModel {
+  let seed = 40;
+  const conv = (name: string, kernelSize: number | [number, number], strides: number, padding: 'same' | 'valid', x: tf.SymbolicTensor) =>
+    apply(tf.layers.conv2d({ filters: 3, kernelSize, strides, padding, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), name }), x);
+  const image = tf.input({ shape: [9, 9, 2], name: 'image' });
+  const stem = conv('stem', 3, 1, 'same', image);
+  const odd = conv('pw_s2_odd', 1, 2, 'valid', stem); // 9 → 5: the spread grid is cropped
+  const k3 = conv('k3_same', 3, 1, 'same', odd);
+  const pw = conv('pw', 1, 1, 'valid', k3);
+  const k17 = conv('k1x7_same', [1, 7], 1, 'same', pw);
+  const s3 = conv('pw_s3_same', 1, 3, 'same', k17); // 5 → 2
+  const valid = conv('k3_valid', 3, 1, 'valid', k17); // 5 → 3: Conv2DBackpropInput
+  const even = conv('k2_same', 2, 1, 'same', valid); // Conv2DBackpropInput
+  const s2k3 = conv('k3_s2', 3, 2, 'same', even); // 3 → 2: Conv2DBackpropInput
+  const last = conv('pw_s2_even', 1, 2, 'same', s2k3); // 2 → 1
+  const flat = [s3, last].map((t, i) => apply(tf.layers.flatten({ name: `flat_${i}` }), t));
+  const out = apply(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'out' }), apply(tf.layers.concatenate({ name: 'cat' }), flat));
+  return tf.model({ inputs: image, outputs: out, name: 'conv_zoo' });
+}
+
+test('convolution input gradients written as matrix products and forward convolutions train as TF.js does', { skip, timeout: 120_000 }, async () => {
+  const tg = trainingGraph(convZooModel());
+  addGradients(tg.builder, tg.records, new Map([[tg.outputs[0], tg.builder.placeholder('seed', [-1, 3])]]), tg.builder.variables.map((v) => v.read));
+  const backprop = (op: string) => tg.builder.records.filter((r) => r.op === op).map((r) => r.name.split('/')[0]).sort();
+  assert.deepEqual(backprop('Conv2DBackpropInput'), ['k2_same', 'k3_s2', 'k3_valid']);
+  assert.equal(backprop('Conv2DBackpropFilter').length, 10, 'every filter gradient is TensorFlow\'s');
+  const runs = [true, false].map((graph) => {
+    const model = convZooModel();
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const optimizer = tf.train.adam(0.01, 0.9, 0.999, 0.1);
+    const steps = compileTrainingStep(model, { vars, optimizer, loss: 'categoricalCrossentropy', graph, lossFn: (y, p) => taskSpec('multiclass').loss(y as tf.Tensor2D, p as tf.Tensor2D) });
+    return { model, vars, steps };
+  });
+  assert.equal(runs[0].steps.engine, 'tensorflow-graph', runs[0].steps.reason);
+  for (let i = 0; i < 3; i++) {
+    const x = [tf.randomUniform([4, 9, 9, 2], -1, 1, 'float32', 60 + i)];
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, i], 'int32'), 3).toFloat();
+    const [g, e] = [await runs[0].steps.step(x, y, i), await runs[1].steps.step(x, y, i)];
+    assert.ok(Math.abs(g.loss - e.loss) < 1e-5, `step ${i}: loss ${g.loss} vs ${e.loss}`);
+    tf.dispose([g.output, e.output, ...x, y]);
+  }
+  await runs[0].steps.sync();
+  for (const [i, v] of runs[0].vars.entries()) await assertClose(v, runs[1].vars[i], 1e-4, `weight ${v.name}`);
+  runs[0].steps.dispose();
 });
 
 test('the loss falls when a graph step trains a small model', { skip, timeout: 120_000 }, async () => {
