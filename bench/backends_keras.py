@@ -4,6 +4,7 @@ training=False, as in the study's fine-tuning and in the TF.js model benchmarked
 moving statistics; gamma and beta still train). Prints one JSON line. oneDNN as TF_ENABLE_ONEDNN_OPTS says: the
 benchmark runs this script once with it off and once on."""
 import json
+import statistics
 import sys
 import time
 
@@ -22,11 +23,14 @@ y = keras.utils.to_categorical(rng.integers(0, 1000, batch), 1000)
 
 
 def rate(step, iters):
+    """Images per second of the median step (as bench/backends.ts measures ours)."""
     step()  # warm-up: graph tracing and allocation
-    t0 = time.perf_counter()
+    times = []
     for _ in range(iters):
+        t0 = time.perf_counter()
         step()
-    return batch * iters / (time.perf_counter() - t0)
+        times.append(time.perf_counter() - t0)
+    return batch / statistics.median(times)
 
 
 infer = rate(lambda: model.predict_on_batch(x), infer_iters)

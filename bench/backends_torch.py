@@ -6,6 +6,7 @@ ours and Keras run; gamma and beta still train). Prints one JSON line.
 ResNet-50 is written out here because the only torchvision build on the air-gapped machines is a CUDA one, whose
 operators do not load against CPU torch; the parameter count is checked against torchvision's (25,557,032)."""
 import json
+import statistics
 import sys
 import time
 
@@ -49,11 +50,14 @@ def resnet50(classes=1000):
 
 
 def rate(step, iters, batch):
+    """Images per second of the median step (as bench/backends.ts measures ours)."""
     step()  # warm-up: allocation, oneDNN primitive creation
-    t0 = time.perf_counter()
+    times = []
     for _ in range(iters):
+        t0 = time.perf_counter()
         step()
-    return batch * iters / (time.perf_counter() - t0)
+        times.append(time.perf_counter() - t0)
+    return batch / statistics.median(times)
 
 
 def main():
