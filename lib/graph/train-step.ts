@@ -10,7 +10,7 @@
  * √v̂, so it is fed ε·√(1 − β₂ᵗ), which makes the two updates the same.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attr, DT_FLOAT, FLOAT_T, savedModelBytes, UnsupportedGraphError, type GraphBuilder, type GraphVariable } from './builder';
+import { attr, DT_FLOAT, DT_INT32, FLOAT_T, savedModelBytes, UnsupportedGraphError, type GraphBuilder, type GraphVariable } from './builder';
 import { trainingGraph } from './def';
 import { addGradients } from './gradients';
 import { lossGraph, type LossKind } from './loss';
@@ -70,16 +70,33 @@ function adamNodes(g: GraphBuilder, trained: readonly GraphVariable[], grads: re
   return { lr, beta1Power, beta2Power, epsilon, slots, applies };
 }
 
+/** A session variable to initialise: from a tensor, or (Adam's slots of a fresh optimizer) with zeros. */
+interface InitValue {
+  handle: string;
+  shape: number[];
+  value?: tf.Tensor;
+}
+
 /**
- * Initialisation: every session variable from a fed value, deep-copied. AssignVariableOp would otherwise keep
- * the fed buffer, which tfjs-node may have wrapped around JavaScript memory; once Adam copies-on-write, the last
- * reference to it drops on a TensorFlow worker thread, whose call back into Node.js corrupts the heap.
+ * Initialisation: each session variable from a fed value, deep-copied, or from zeros the graph makes. The copy:
+ * AssignVariableOp would otherwise keep the fed buffer, which tfjs-node may have wrapped around JavaScript memory;
+ * once Adam copies-on-write, the last reference to it drops on a TensorFlow worker thread, whose call back into
+ * Node.js corrupts the heap. The zeros: feeding them meant allocating, copying and copying again two tensors per
+ * weight, most of a ResNet-101 session's 3.5 s start-up here (page faults on fresh memory).
  */
-function initNodes(g: GraphBuilder, variables: readonly { handle: string; shape: number[] }[]): { feeds: string[]; done: string } {
-  const feeds = variables.map((v) => g.placeholder(`${v.handle}/init`, v.shape));
-  const assigns = variables.map((v, i) => g.node(`${v.handle}/assign`, 'AssignVariableOp', [
-    v.handle, g.node(`${v.handle}/init_copy`, 'DeepCopy', [feeds[i]], FLOAT_T),
-  ], { dtype: attr.type(DT_FLOAT) }));
+function initNodes(g: GraphBuilder, variables: readonly InitValue[]): { feeds: [string, tf.Tensor][]; done: string } {
+  const feeds: [string, tf.Tensor][] = [];
+  const assigns = variables.map((v) => {
+    let value: string;
+    if (v.value) {
+      const feed = g.placeholder(`${v.handle}/init`, v.shape);
+      feeds.push([feed, v.value]);
+      value = g.node(`${v.handle}/init_copy`, 'DeepCopy', [feed], FLOAT_T);
+    } else {
+      value = g.node(`${v.handle}/init_zeros`, 'Fill', [g.ints(`${v.handle}/init_shape`, v.shape), g.scalar(`${v.handle}/init_zero`, 0)], { ...FLOAT_T, index_type: attr.type(DT_INT32) });
+    }
+    return g.node(`${v.handle}/assign`, 'AssignVariableOp', [v.handle, value], { dtype: attr.type(DT_FLOAT) });
+  });
   return { feeds, done: g.node('init/done', 'Identity', [g.scalar('init/zero', 0)], FLOAT_T, undefined, assigns) };
 }
 
@@ -107,8 +124,9 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
   // The fetched loss and outputs wait for every update, so one run is one whole step.
   const stepLoss = g.node('step/loss', 'Identity', [loss], FLOAT_T, undefined, applies);
   const stepOutput = g.node('step/output', 'Identity', [output], FLOAT_T, undefined, applies);
-  const init = initNodes(g, [...g.variables.map((v) => ({ handle: v.handle, shape: v.variable.shape })), ...slots.flatMap((s, i) => [
-    { handle: s.m, shape: trained[i].variable.shape }, { handle: s.v, shape: trained[i].variable.shape },
+  const init = initNodes(g, [...g.variables.map((v) => ({ handle: v.handle, shape: v.variable.shape, value: v.variable as tf.Tensor })), ...slots.flatMap((s, i) => [
+    { handle: s.m, shape: trained[i].variable.shape, value: adam.accumulatedFirstMoment[i]?.variable as tf.Tensor | undefined },
+    { handle: s.v, shape: trained[i].variable.shape, value: adam.accumulatedSecondMoment[i]?.variable as tf.Tensor | undefined },
   ])]);
   const slotReads = slots.flatMap((s) => [g.readResource(s.m), g.readResource(s.v)]);
 
@@ -123,11 +141,7 @@ export function graphTrainingStep(model: tf.LayersModel, vars: readonly tf.Varia
   let b1 = adam.accBeta1.dataSync()[0];
   let b2 = adam.accBeta2.dataSync()[0];
   try {
-    tf.tidy(() => {
-      const slotValue = (list: AdamSlot[], i: number) => list[i]?.variable ?? tf.zeros(trained[i].variable.shape);
-      const values = [...g.variables.map((v) => v.variable as tf.Tensor), ...trained.flatMap((_, i) => [slotValue(adam.accumulatedFirstMoment, i), slotValue(adam.accumulatedSecondMoment, i)])];
-      tf.dispose(session.run(init.feeds.map((name, i) => [name, values[i]]), [init.done]));
-    });
+    tf.dispose(session.run(init.feeds, [init.done]));
   } catch (err) {
     session.dispose();
     throw err;
