@@ -27,8 +27,11 @@ export interface RunModel {
   /** Class names in output order. */
   classes: string[];
   model: tf.LayersModel;
-  /** `model` compiled for inference (a TensorFlow graph session on the native backend). */
-  inference: InferenceModel;
+  /**
+   * `model` compiled for inference (a TensorFlow graph session on the native backend). Compiled on first use, so
+   * a caller that runs its own compiled form (the OOD gate's two-output graph) does not compile this one too.
+   */
+  readonly inference: InferenceModel;
   /** The segmenter whose masks restrict the run's inputs to the lungs (null or absent when the run does not). */
   lungs?: MaskSource | null;
   dispose(): void;
@@ -48,12 +51,15 @@ export async function loadRunModel(dir: string): Promise<RunModel> {
   await initBackend({ quiet: true });
   const model = await loadModel(modelDir);
   const task = taskSpec(config.task);
-  const inference = compileInference(model);
+  let inference: InferenceModel | undefined;
   const lungs = await runMaskSource(record, dir);
   return {
-    dir, config, task, classes: [...task.classes], model, inference, lungs,
+    dir, config, task, classes: [...task.classes], model, lungs,
+    get inference() {
+      return (inference ??= compileInference(model));
+    },
     dispose: () => {
-      inference.dispose();
+      inference?.dispose();
       model.dispose();
       lungs?.dispose();
     },

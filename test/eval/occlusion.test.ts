@@ -100,10 +100,14 @@ async function trainedRunModel(where: Where): Promise<{ rm: RunModel; test: Awai
   });
   const model = net(where === 'corner' ? 3 : 4);
   const task = taskSpec('binary');
+  let inference = compileInference(model, { graph: false });
   const rm: RunModel = {
-    dir, config, task, classes: [...task.classes], model, inference: compileInference(model, { graph: false }),
+    dir, config, task, classes: [...task.classes], model,
+    get inference() {
+      return inference;
+    },
     dispose: () => {
-      rm.inference.dispose();
+      inference.dispose();
       model.dispose();
     },
   };
@@ -114,7 +118,7 @@ async function trainedRunModel(where: Where): Promise<{ rm: RunModel; test: Awai
   model.compile({ optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy' });
   await model.fit(x, y, { epochs: 60, batchSize: 16, shuffle: false, verbose: 0 });
   tf.dispose([x, y, ...xs]);
-  rm.inference = compileInference(model); // a snapshot of the trained weights, as loadRunModel makes
+  inference = compileInference(model); // a snapshot of the trained weights, as loadRunModel makes
   return { rm, test };
 }
 
