@@ -82,7 +82,7 @@ interface InitValue {
  * AssignVariableOp would otherwise keep the fed buffer, which tfjs-node may have wrapped around JavaScript memory;
  * once Adam copies-on-write, the last reference to it drops on a TensorFlow worker thread, whose call back into
  * Node.js corrupts the heap. The zeros: feeding them meant allocating, copying and copying again two tensors per
- * weight, most of a ResNet-101 session's 3.5 s start-up here (page faults on fresh memory).
+ * weight (page faults on fresh memory, mostly); compiling a ResNet-101 step took 6–7 s here that way, 3.0 s so.
  */
 function initNodes(g: GraphBuilder, variables: readonly InitValue[]): { feeds: [string, tf.Tensor][]; done: string } {
   const feeds: [string, tf.Tensor][] = [];
