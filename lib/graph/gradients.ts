@@ -179,7 +179,7 @@ const RULES: Record<string, Rule> = {
   },
   ResizeNearestNeighbor: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'ResizeNearestNeighborGrad', [dy!, g.ints(`${r.name}/grad_size`, r.meta!.from!)], pick(r, RESIZE_ATTRS))],
   ResizeBilinear: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'ResizeBilinearGrad', [dy!, r.inputs[0]], pick(r, RESIZE_ATTRS))],
-  Reshape: (g, r, [dy]) => [g.node(`${r.name}/grad`, 'Reshape', [dy!, g.shapeOf(r.inputs[0])], { ...FLOAT_T, Tshape: attr.type(DT_INT32) })],
+  Reshape: (g, r, [dy]) => [reshape(g, `${r.name}/grad`, dy!, g.shapeOf(r.inputs[0]))],
 };
 
 /** Splits `node:k` into its node and output index. */

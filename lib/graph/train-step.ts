@@ -86,6 +86,7 @@ interface InitValue {
  */
 function initNodes(g: GraphBuilder, variables: readonly InitValue[]): { feeds: [string, tf.Tensor][]; done: string } {
   const feeds: [string, tf.Tensor][] = [];
+  const zero = g.scalar('init/zero', 0);
   const assigns = variables.map((v) => {
     let value: string;
     if (v.value) {
@@ -93,11 +94,11 @@ function initNodes(g: GraphBuilder, variables: readonly InitValue[]): { feeds: [
       feeds.push([feed, v.value]);
       value = g.node(`${v.handle}/init_copy`, 'DeepCopy', [feed], FLOAT_T);
     } else {
-      value = g.node(`${v.handle}/init_zeros`, 'Fill', [g.ints(`${v.handle}/init_shape`, v.shape), g.scalar(`${v.handle}/init_zero`, 0)], { ...FLOAT_T, index_type: attr.type(DT_INT32) });
+      value = g.node(`${v.handle}/init_zeros`, 'Fill', [g.ints(`${v.handle}/init_shape`, v.shape), zero], { ...FLOAT_T, index_type: attr.type(DT_INT32) });
     }
     return g.node(`${v.handle}/assign`, 'AssignVariableOp', [v.handle, value], { dtype: attr.type(DT_FLOAT) });
   });
-  return { feeds, done: g.node('init/done', 'Identity', [g.scalar('init/zero', 0)], FLOAT_T, undefined, assigns) };
+  return { feeds, done: g.node('init/done', 'Identity', [zero], FLOAT_T, undefined, assigns) };
 }
 
 /**
